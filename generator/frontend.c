@@ -1,0 +1,98 @@
+/*
+ * frontend.c - the stages behind one facade; see frontend.h.
+ */
+#include "frontend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr.h"
+#include "parser.h"
+#include "schema.h"
+#include "source.h"
+
+struct QmigFrontEnd {
+    QmigCtx ctx;
+    QmigParseResult parsed;
+    QmigSchema *schema;
+};
+
+QmigFrontEnd *qmig_front_end_new(void)
+{
+    QmigFrontEnd *fe = calloc(1, sizeof(*fe));
+    if (!fe) {
+        fprintf(stderr, "qmig: out of memory\n");
+        abort();
+    }
+    fe->ctx.arena = qmig_arena_new();
+    return fe;
+}
+
+void qmig_front_end_free(QmigFrontEnd *fe)
+{
+    if (fe) {
+        qmig_arena_free(fe->ctx.arena);
+        free(fe);
+    }
+}
+
+/*
+ * Only the pragmas of the file matter; QEMU's qapi/pragma.json has
+ * nothing else, and anything else in it is checked as a schema would be.
+ */
+static void load_pragmas(QmigCtx *ctx, const char *path)
+{
+    QmigParseResult pragmas = {0};
+    qmig_parse_schema(ctx, path, &pragmas);
+}
+
+static int run(QmigFrontEnd *fe, const char *path, const char *pragma_path,
+               const QmigFile *buffer)
+{
+    jmp_buf escape;
+    fe->ctx.escape = &escape;
+    if (setjmp(escape)) {
+        fe->schema = NULL;
+        return fe->ctx.error_status;
+    }
+    if (pragma_path) {
+        load_pragmas(&fe->ctx, pragma_path);
+    }
+    if (buffer) {
+        qmig_parse_buffer(&fe->ctx, buffer, &fe->parsed);
+    } else {
+        qmig_parse_schema(&fe->ctx, path, &fe->parsed);
+    }
+    qmig_check_exprs(&fe->ctx, &fe->parsed);
+    fe->schema = qmig_schema_build(&fe->ctx, &fe->parsed);
+    return QMIG_EXIT_OK;
+}
+
+int qmig_front_end_run(QmigFrontEnd *fe, const char *path,
+                       const char *pragma_path)
+{
+    return run(fe, path, pragma_path, NULL);
+}
+
+int qmig_front_end_run_buffer(QmigFrontEnd *fe, const char *name,
+                              const char *data, size_t len)
+{
+    QmigFile *file = qmig_file_from_buffer(&fe->ctx, name, data, len);
+    return run(fe, name, NULL, file);
+}
+
+const char *qmig_front_end_error(const QmigFrontEnd *fe)
+{
+    return fe->schema ? NULL : fe->ctx.error;
+}
+
+const QmigSchema *qmig_front_end_schema(const QmigFrontEnd *fe)
+{
+    return fe->schema;
+}
+
+size_t qmig_front_end_memory(const QmigFrontEnd *fe)
+{
+    return qmig_arena_used(fe->ctx.arena);
+}

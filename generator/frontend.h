@@ -1,0 +1,49 @@
+/*
+ * frontend.h - the front end as four calls: new, run, inspect, free.
+ *
+ * Runs every stage (parse, expression checks, schema model and its
+ * checks) over one root schema file.  Tests, fuzz targets, benchmarks
+ * and qmig-gen itself use this facade; nothing else needs to know about
+ * the stages' error exit.
+ *
+ * Ownership: the front end owns everything it built, including the
+ * model returned by qmig_front_end_schema(), until qmig_front_end_free().
+ */
+#ifndef QMIG_FRONTEND_H
+#define QMIG_FRONTEND_H
+
+#include <stddef.h>
+
+typedef struct QmigFrontEnd QmigFrontEnd;
+typedef struct QmigSchema QmigSchema;
+
+QmigFrontEnd *qmig_front_end_new(void);
+void qmig_front_end_free(QmigFrontEnd *fe);
+
+/*
+ * Check the schema at @path.  @pragma_path, if not NULL, names a file
+ * whose pragmas are loaded first (QEMU keeps them in qapi/pragma.json,
+ * which only the root schema includes).  Returns QMIG_EXIT_OK (0),
+ * QMIG_EXIT_SCHEMA_ERROR (1) or QMIG_EXIT_USAGE (2, unreadable root).
+ * A front end runs once.
+ */
+int qmig_front_end_run(QmigFrontEnd *fe, const char *path,
+                       const char *pragma_path);
+
+/*
+ * Same, for schema text in memory (fuzzing); @name is the file name
+ * used in diagnostics and as the base for relative includes.
+ */
+int qmig_front_end_run_buffer(QmigFrontEnd *fe, const char *name,
+                              const char *data, size_t len);
+
+/* The diagnostic after a failed run, ending in a newline; else NULL. */
+const char *qmig_front_end_error(const QmigFrontEnd *fe);
+
+/* The checked model after a successful run; else NULL. */
+const QmigSchema *qmig_front_end_schema(const QmigFrontEnd *fe);
+
+/* Bytes of arena memory the run used (benchmarks report it). */
+size_t qmig_front_end_memory(const QmigFrontEnd *fe);
+
+#endif /* QMIG_FRONTEND_H */

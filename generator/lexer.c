@@ -1,0 +1,271 @@
+/*
+ * lexer.c - tokens of the QAPI schema language; see lexer.h.
+ */
+#include "lexer.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Decode one UTF-8 sequence; returns its length, 0 if malformed. */
+static size_t utf8_decode(const unsigned char *s, const unsigned char *end,
+                          uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xE0) == 0xC0) {
+        n = 2, min = 0x80, *cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        n = 3, min = 0x800, *cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        n = 4, min = 0x10000, *cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if ((size_t)(end - s) < n) {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        *cp = (*cp << 6) | (s[i] & 0x3F);
+    }
+    if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) {
+        return 0;
+    }
+    return n;
+}
+
+/* Python's str.isspace(), which QEMU's lexer and its stray rule use. */
+static bool is_py_space(uint32_t cp)
+{
+    if ((cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20)) {
+        return true;
+    }
+    if (cp < 0x85) {
+        return false;
+    }
+    return cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+/* Length of the code point at @p (the text is known-valid UTF-8). */
+static size_t cp_at(const char *p, const char *end, uint32_t *cp)
+{
+    size_t n = utf8_decode((const unsigned char *)p,
+                           (const unsigned char *)end, cp);
+    return n ? n : 1;
+}
+
+static void check_utf8(QmigLexer *lex)
+{
+    const char *p = lex->file->text;
+    const char *end = p + lex->file->len;
+    while (p < end) {
+        uint32_t cp;
+        size_t n = utf8_decode((const unsigned char *)p,
+                               (const unsigned char *)end, &cp);
+        if (n == 0) {
+            /* Point at the bad byte: count lines up to it. */
+            const char *q = lex->file->text;
+            while ((q = memchr(q, '\n', (size_t)(p - q)))) {
+                q++;
+                lex->line++;
+                lex->line_start = q;
+            }
+            qmig_lex_error_at(lex, p, "invalid UTF-8 (byte 0x%02x)",
+                              (unsigned char)*p);
+        }
+        p += n;
+    }
+}
+
+void qmig_lex_init(QmigLexer *lex, QmigCtx *ctx, const QmigFile *file)
+{
+    memset(lex, 0, sizeof(*lex));
+    lex->ctx = ctx;
+    lex->file = file;
+    lex->cursor = file->text;
+    lex->line_start = file->text;
+    lex->line = 1;
+    lex->pos = file->text;
+    check_utf8(lex);
+}
+
+QmigInfo *qmig_lex_info(QmigLexer *lex)
+{
+    return qmig_info_new(lex->ctx, lex->file, lex->line);
+}
+
+static _Noreturn void lex_verror(QmigLexer *lex, const char *pos,
+                                 const char *fmt, va_list ap)
+{
+    char *msg = qmig_arena_vprintf(lex->ctx->arena, fmt, ap);
+    QmigInfo *info = qmig_lex_info(lex);
+    qmig_error(lex->ctx, info, qmig_column(lex->line_start, pos), "%s", msg);
+}
+
+void qmig_lex_error(QmigLexer *lex, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lex_verror(lex, lex->pos, fmt, ap);
+}
+
+void qmig_lex_error_at(QmigLexer *lex, const char *pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lex_verror(lex, pos, fmt, ap);
+}
+
+/*
+ * A printable rendering of stray text: the run QEMU shows stops at
+ * structural characters, quotes and white space; control bytes are
+ * escaped so the diagnostic stays one readable line.
+ */
+static _Noreturn void stray(QmigLexer *lex)
+{
+    const char *end = lex->file->text + lex->file->len;
+    const char *p = lex->pos;
+    char *out = "";
+    while (p < end && !strchr("[]{}:,'", *p)) {
+        uint32_t cp;
+        size_t n = cp_at(p, end, &cp);
+        if (is_py_space(cp)) {
+            break;
+        }
+        if (cp < 0x20 || cp == 0x7F) {
+            out = qmig_arena_printf(lex->ctx->arena, "%s\\x%02x", out,
+                                    (unsigned)cp);
+        } else {
+            out = qmig_arena_printf(lex->ctx->arena, "%s%.*s", out, (int)n, p);
+        }
+        p += n;
+        if (*p == '\0' && p < end) {
+            /* A NUL byte is text too; keep going. */
+            continue;
+        }
+    }
+    qmig_lex_error(lex, "stray '%s'", out);
+}
+
+static void lex_string(QmigLexer *lex)
+{
+    const char *start = lex->cursor;
+    const char *p = start;
+    /* Fast path: measure, then copy without escapes. */
+    size_t out_len = 0;
+    bool escaped = false;
+    for (;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n') {
+            qmig_lex_error(lex, "missing terminating \"'\"");
+        }
+        if (escaped) {
+            if (c != '\\') {
+                uint32_t cp;
+                size_t n = cp_at(p, lex->file->text + lex->file->len, &cp);
+                qmig_lex_error(lex, "unknown escape \\%.*s", (int)n, p);
+            }
+            escaped = false;
+        } else if (c == '\\') {
+            escaped = true;
+            continue;
+        } else if (c == '\'') {
+            break;
+        }
+        if (c < 32 || c >= 127) {
+            qmig_lex_error(lex, "funny character in string");
+        }
+        out_len++;
+    }
+    char *val = qmig_arena_alloc(lex->ctx->arena, out_len + 1);
+    size_t k = 0;
+    for (const char *q = start; q < p; q++) {
+        if (*q == '\\') {
+            q++;
+        }
+        val[k++] = *q;
+    }
+    val[k] = '\0';
+    lex->val = val;
+    lex->val_len = k;
+    lex->cursor = p + 1;
+}
+
+void qmig_lex_next(QmigLexer *lex, bool skip_comment)
+{
+    const char *end = lex->file->text + lex->file->len;
+    for (;;) {
+        const char *p = lex->cursor;
+        lex->pos = p;
+        lex->val = NULL;
+        lex->val_len = 0;
+        if (p >= end) {
+            lex->tok = QMIG_TOK_EOF;
+            return;
+        }
+        char c = *p;
+        lex->cursor = p + 1;
+        switch (c) {
+        case '#': {
+            bool doc = p + 1 < end && p[1] == '#';
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            lex->cursor = nl;
+            if (doc || !skip_comment) {
+                lex->tok = QMIG_TOK_COMMENT;
+                lex->val = p;
+                lex->val_len = (size_t)(nl - p);
+                return;
+            }
+            continue;
+        }
+        case '{':
+        case '}':
+        case ':':
+        case ',':
+        case '[':
+        case ']':
+            lex->tok = c;
+            return;
+        case '\'':
+            lex->tok = QMIG_TOK_STRING;
+            lex_string(lex);
+            return;
+        case '\n':
+            if (lex->cursor == end) {
+                /* QEMU keeps the last line's location for EOF. */
+                lex->tok = QMIG_TOK_EOF;
+                return;
+            }
+            lex->line++;
+            lex->line_start = lex->cursor;
+            continue;
+        default:
+            break;
+        }
+        if ((size_t)(end - p) >= 4 && !memcmp(p, "true", 4)) {
+            lex->tok = QMIG_TOK_TRUE;
+            lex->cursor = p + 4;
+            return;
+        }
+        if ((size_t)(end - p) >= 5 && !memcmp(p, "false", 5)) {
+            lex->tok = QMIG_TOK_FALSE;
+            lex->cursor = p + 5;
+            return;
+        }
+        uint32_t cp;
+        size_t n = cp_at(p, end, &cp);
+        if (!is_py_space(cp)) {
+            stray(lex);
+        }
+        lex->cursor = p + n;
+    }
+}

@@ -1,0 +1,62 @@
+/*
+ * lexer.h - tokens of the QAPI schema language.
+ *
+ * The token set and its quirks are QEMU's (scripts/qapi/parser.py
+ * accept()): single-quoted strings with the sole escape "\\", prefix
+ * matched true/false, '#' comments skipped and '##' comment lines
+ * returned as tokens so the parser can start a documentation block.
+ */
+#ifndef QMIG_LEXER_H
+#define QMIG_LEXER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "source.h"
+
+enum {
+    QMIG_TOK_EOF = 0,
+    QMIG_TOK_STRING = '\'',
+    QMIG_TOK_TRUE = 't',
+    QMIG_TOK_FALSE = 'f',
+    QMIG_TOK_COMMENT = '#',
+    /* and the structural characters { } [ ] : , as themselves */
+};
+
+typedef struct QmigLexer {
+    QmigCtx *ctx;
+    const QmigFile *file;
+    const char *cursor;     /* next byte to read */
+    const char *line_start; /* first byte of the current line */
+    unsigned line;          /* current line, 1-based */
+
+    /* The current token. */
+    int tok;
+    const char *pos;  /* its first byte */
+    const char *val;  /* string value, or a comment line from '#' on */
+    size_t val_len;
+} QmigLexer;
+
+/* Also rejects text that is not valid UTF-8. */
+void qmig_lex_init(QmigLexer *lex, QmigCtx *ctx, const QmigFile *file);
+
+/*
+ * Advance to the next token.  With @skip_comment, '#' comments are
+ * skipped unless they start with '##'; without it every comment line is
+ * returned (the documentation parser reads its block this way).
+ */
+void qmig_lex_next(QmigLexer *lex, bool skip_comment);
+
+/* A fresh location for the current line. */
+QmigInfo *qmig_lex_info(QmigLexer *lex);
+
+/* A syntax error at the current token, with its column. */
+_Noreturn void qmig_lex_error(QmigLexer *lex, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Same, at byte @pos of the current line. */
+_Noreturn void qmig_lex_error_at(QmigLexer *lex, const char *pos,
+                                 const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif /* QMIG_LEXER_H */
