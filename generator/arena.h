@@ -22,7 +22,7 @@ typedef struct QmigArena QmigArena;
 QmigArena *qmig_arena_new(void);
 void qmig_arena_free(QmigArena *arena);
 
-/* Zero-filled, aligned for any object type. */
+/* Zero-filled, aligned to 8 bytes (enough for every type qmig uses). */
 void *qmig_arena_alloc(QmigArena *arena, size_t size);
 char *qmig_arena_strndup(QmigArena *arena, const char *s, size_t len);
 char *qmig_arena_strdup(QmigArena *arena, const char *s);

@@ -33,9 +33,19 @@ static const char *const reserved_names[] = {
 
 static bool is_reserved(const char *name)
 {
+    /*
+     * Every reserved name is at most 16 characters long and starts with
+     * a lower-case letter or '_': most names are rejected without a
+     * single comparison.  This runs for every member of every type.
+     */
+    size_t len = strlen(name);
+    if (len > 16 || !((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_')) {
+        return false;
+    }
     for (size_t i = 0; i < sizeof(reserved_names) / sizeof(reserved_names[0]);
          i++) {
-        if (!strcmp(reserved_names[i], name)) {
+        if (reserved_names[i][0] == name[0] &&
+            !strcmp(reserved_names[i], name)) {
             return true;
         }
     }

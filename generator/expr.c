@@ -102,13 +102,23 @@ bool qmig_name_is_valid(const char *name, const char **stem)
     return false;
 }
 
+/* Whether c_name(name, False) starts with @word followed by '_'. */
+static bool c_name_has_prefix(const char *name, const char *word)
+{
+    size_t len = strlen(word);
+    if (strncmp(name, word, len)) {
+        return false;
+    }
+    char next = name[len];
+    return next != '\0' && !is_alpha(next) && !is_digit(next);
+}
+
 static const char *check_name_str(Checker *c, const char *name,
                                   const char *source)
 {
     const char *stem;
     /* The whole q_ name space is reserved for generated names. */
-    if (!qmig_name_is_valid(name, &stem) ||
-        !strncmp(qmig_c_name(c->ctx->arena, name, false), "q_", 2)) {
+    if (!qmig_name_is_valid(name, &stem) || c_name_has_prefix(name, "q")) {
         FAIL(c, "%s has an invalid name", source);
     }
     return stem;
@@ -179,6 +189,20 @@ static void check_name_is_str(Checker *c, const QmigValue *name,
     if (!name || name->kind != QMIG_VAL_STRING) {
         FAIL(c, "%s requires a string name", source);
     }
+}
+
+/* "HEAD 'NAME'" without the cost of printf: this runs for every member. */
+static const char *quoted(Checker *c, const char *head, const char *name)
+{
+    size_t hl = strlen(head), nl = strlen(name);
+    char *out = qmig_arena_alloc(c->ctx->arena, hl + nl + 4);
+    memcpy(out, head, hl);
+    out[hl] = ' ';
+    out[hl + 1] = '\'';
+    memcpy(out + hl + 2, name, nl);
+    out[hl + nl + 2] = '\'';
+    out[hl + nl + 3] = '\0';
+    return out;
 }
 
 /* --- keys ------------------------------------------------------------- */
@@ -343,8 +367,7 @@ static void check_features(Checker *c, const QmigValue *features)
             name = qmig_value_get(feat, "name");
         }
         check_name_is_str(c, name, source);
-        source = qmig_arena_printf(c->ctx->arena, "%s '%s'", source,
-                                   name->u.str);
+        source = quoted(c, source, name->u.str);
         check_name_lower(c, name->u.str, source, false, false);
         if (feat->kind == QMIG_VAL_OBJECT) {
             check_if(c, feat, source);
@@ -401,17 +424,18 @@ static void check_type_implicit(Checker *c, const QmigValue *value,
     bool permissive = parent_name &&
                       qmig_pragma_lists(&c->ctx->pragma.member_name_exceptions,
                                         parent_name);
+    const char *member_head =
+        qmig_arena_printf(c->ctx->arena, "%s member", source);
     for (size_t i = 0; i < value->u.obj.len; i++) {
         const char *key = value->u.obj.items[i].key;
         const QmigValue *arg = value->u.obj.items[i].value;
-        const char *key_source =
-            qmig_arena_printf(c->ctx->arena, "%s member '%s'", source, key);
+        const char *key_source = quoted(c, member_head, key);
         if (key[0] == '*') {
             key++;
         }
         check_name_lower(c, key, key_source, permissive, permissive);
-        const char *cname = qmig_c_name(c->ctx->arena, key, false);
-        if (!strcmp(cname, "u") || !strncmp(cname, "has_", 4)) {
+        /* c_name() 'u' and 'has_*' are taken by the generated C. */
+        if (!strcmp(key, "u") || c_name_has_prefix(key, "has")) {
             FAIL(c, "%s uses reserved name", key_source);
         }
         check_member_keys(c, arg, key_source, KEYS("if", "features"));
@@ -456,8 +480,7 @@ static void check_enum(Checker *c, const QmigValue *expr, const char *name)
             mname = qmig_value_get(member, "name");
         }
         check_name_is_str(c, mname, source);
-        source = qmig_arena_printf(c->ctx->arena, "%s '%s'", source,
-                                   mname->u.str);
+        source = quoted(c, source, mname->u.str);
         /* Enum values may start with a digit; QEMU hides it behind 'd'. */
         const char *checked = mname->u.str;
         if (is_digit(checked[0])) {
@@ -493,8 +516,8 @@ static void check_union(Checker *c, const QmigValue *expr, const char *name)
     }
     for (size_t i = 0; i < members->u.obj.len; i++) {
         const QmigValue *value = members->u.obj.items[i].value;
-        const char *source = qmig_arena_printf(
-            c->ctx->arena, "'data' member '%s'", members->u.obj.items[i].key);
+        const char *source =
+            quoted(c, "'data' member", members->u.obj.items[i].key);
         check_member_keys(c, value, source, KEYS("if"));
         if (value->kind == QMIG_VAL_OBJECT) {
             check_if(c, value, source);
@@ -515,8 +538,7 @@ static void check_alternate(Checker *c, const QmigValue *expr)
     for (size_t i = 0; i < members->u.obj.len; i++) {
         const char *key = members->u.obj.items[i].key;
         const QmigValue *value = members->u.obj.items[i].value;
-        const char *source =
-            qmig_arena_printf(c->ctx->arena, "'data' member '%s'", key);
+        const char *source = quoted(c, "'data' member", key);
         check_name_lower(c, key, source, false, false);
         check_member_keys(c, value, source, KEYS("if"));
         if (value->kind == QMIG_VAL_OBJECT) {

@@ -68,6 +68,16 @@ static void check_utf8(QmigLexer *lex)
     const char *p = lex->file->text;
     const char *end = p + lex->file->len;
     while (p < end) {
+        /* Schemas are nearly all ASCII: skip such runs 8 bytes a time. */
+        uint64_t word;
+        if (end - p >= 8 && (memcpy(&word, p, 8), !(word & 0x8080808080808080u))) {
+            p += 8;
+            continue;
+        }
+        if (!(*p & 0x80)) {
+            p++;
+            continue;
+        }
         uint32_t cp;
         size_t n = utf8_decode((const unsigned char *)p,
                                (const unsigned char *)end, &cp);
@@ -156,47 +166,43 @@ static _Noreturn void stray(QmigLexer *lex)
     qmig_lex_error(lex, "stray '%s'", out);
 }
 
+/*
+ * Strings are unescaped in place: the result is never longer than the
+ * source text, and the closing quote becomes its terminator.  This
+ * saves a copy of every string in the schema; nothing reads a string's
+ * source text again once it has been lexed.
+ */
 static void lex_string(QmigLexer *lex)
 {
-    const char *start = lex->cursor;
-    const char *p = start;
-    /* Fast path: measure, then copy without escapes. */
-    size_t out_len = 0;
-    bool escaped = false;
+    char *out = (char *)lex->cursor;
+    const char *p = lex->cursor;
+    char *start = out;
     for (;; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c == '\n') {
-            qmig_lex_error(lex, "missing terminating \"'\"");
-        }
-        if (escaped) {
+        if (c == '\\') {
+            p++;
+            c = (unsigned char)*p;
+            if (c == '\n') {
+                qmig_lex_error(lex, "missing terminating \"'\"");
+            }
             if (c != '\\') {
                 uint32_t cp;
                 size_t n = cp_at(p, lex->file->text + lex->file->len, &cp);
                 qmig_lex_error(lex, "unknown escape \\%.*s", (int)n, p);
             }
-            escaped = false;
-        } else if (c == '\\') {
-            escaped = true;
-            continue;
         } else if (c == '\'') {
             break;
+        } else if (c == '\n') {
+            qmig_lex_error(lex, "missing terminating \"'\"");
         }
         if (c < 32 || c >= 127) {
             qmig_lex_error(lex, "funny character in string");
         }
-        out_len++;
+        *out++ = (char)c;
     }
-    char *val = qmig_arena_alloc(lex->ctx->arena, out_len + 1);
-    size_t k = 0;
-    for (const char *q = start; q < p; q++) {
-        if (*q == '\\') {
-            q++;
-        }
-        val[k++] = *q;
-    }
-    val[k] = '\0';
-    lex->val = val;
-    lex->val_len = k;
+    *out = '\0';
+    lex->val = start;
+    lex->val_len = (size_t)(out - start);
     lex->cursor = p + 1;
 }
 
@@ -215,6 +221,10 @@ void qmig_lex_next(QmigLexer *lex, bool skip_comment)
         char c = *p;
         lex->cursor = p + 1;
         switch (c) {
+        case ' ':
+        case '\t':
+        case '\r':
+            continue; /* the common white space, before costlier tests */
         case '#': {
             bool doc = p + 1 < end && p[1] == '#';
             const char *nl = memchr(p, '\n', (size_t)(end - p));

@@ -2,6 +2,7 @@
  * main.c - the qmig-gen command line.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dump.h"
@@ -101,6 +102,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "qmig-gen: error: cannot write output\n");
             status = QMIG_EXIT_USAGE;
         }
+    }
+    if (getenv("QMIG_STATS")) {
+        /* For the benchmarks: how much the model of this schema took. */
+        fprintf(stderr, "qmig-gen: arena bytes %zu\n",
+                qmig_front_end_memory(fe));
     }
     qmig_front_end_free(fe);
     return status;

@@ -20,6 +20,11 @@ typedef struct Parser {
     QmigParseResult *out;
     QmigStrMap *included; /* abspath -> file, shared by the whole parse */
     int depth;
+    /*
+     * Items of the objects and arrays being parsed, innermost last; each
+     * is copied out at its closing bracket into an array of exact size.
+     */
+    QmigPtrVec scratch;
 } Parser;
 
 /* Objects with more keys than this get a hash set for duplicate keys. */
@@ -66,7 +71,6 @@ static QmigValue *new_value(Parser *p, QmigValueKind kind)
     QmigValue *v = QMIG_NEW(p->ctx->arena, QmigValue);
     v->kind = kind;
     v->line = p->lex.line;
-    v->col = qmig_column(p->lex.line_start, p->lex.pos);
     return v;
 }
 
@@ -77,12 +81,14 @@ static void next(Parser *p)
 
 static QmigValue *get_expr(Parser *p);
 
-static bool key_seen(Parser *p, QmigPtrVec *items, QmigStrMap **seen,
+/* Keys are scratch items base, base + 2, ...; values follow each key. */
+static bool key_seen(Parser *p, size_t base, QmigStrMap **seen,
                      const char *key)
 {
-    if (items->len < LINEAR_KEY_SCAN_MAX) {
-        for (size_t i = 0; i < items->len; i++) {
-            if (!strcmp(((QmigKeyValue *)items->items[i])->key, key)) {
+    size_t n_keys = (p->scratch.len - base) / 2;
+    if (n_keys < LINEAR_KEY_SCAN_MAX) {
+        for (size_t i = base; i < p->scratch.len; i += 2) {
+            if (!strcmp(p->scratch.items[i], key)) {
                 return true;
             }
         }
@@ -90,9 +96,8 @@ static bool key_seen(Parser *p, QmigPtrVec *items, QmigStrMap **seen,
     }
     if (!*seen) {
         *seen = qmig_strmap_new(p->ctx->arena);
-        for (size_t i = 0; i < items->len; i++) {
-            qmig_strmap_put(*seen, ((QmigKeyValue *)items->items[i])->key,
-                            items->items[i]);
+        for (size_t i = base; i < p->scratch.len; i += 2) {
+            qmig_strmap_put(*seen, p->scratch.items[i], p);
         }
     }
     return qmig_strmap_get(*seen, key) != NULL;
@@ -100,7 +105,7 @@ static bool key_seen(Parser *p, QmigPtrVec *items, QmigStrMap **seen,
 
 static void get_members(Parser *p, QmigValue *obj)
 {
-    QmigPtrVec items = {0};
+    size_t base = p->scratch.len;
     QmigStrMap *seen = NULL;
     if (p->lex.tok == '}') {
         next(p);
@@ -117,16 +122,15 @@ static void get_members(Parser *p, QmigValue *obj)
         }
         next(p);
         /* QEMU reports a duplicate key at the value that follows it. */
-        if (key_seen(p, &items, &seen, key)) {
+        if (key_seen(p, base, &seen, key)) {
             qmig_lex_error(&p->lex, "duplicate key '%s'", key);
         }
-        QmigKeyValue *kv = QMIG_NEW(p->ctx->arena, QmigKeyValue);
-        kv->key = key;
-        qmig_vec_push(p->ctx->arena, &items, kv);
         if (seen) {
-            qmig_strmap_put(seen, key, kv);
+            qmig_strmap_put(seen, key, p);
         }
-        kv->value = get_expr(p);
+        QmigValue *value = get_expr(p);
+        qmig_vec_push(p->ctx->arena, &p->scratch, (void *)key);
+        qmig_vec_push(p->ctx->arena, &p->scratch, value);
         if (p->lex.tok == '}') {
             next(p);
             break;
@@ -139,12 +143,15 @@ static void get_members(Parser *p, QmigValue *obj)
             qmig_lex_error(&p->lex, "expected string");
         }
     }
-    obj->u.obj.len = items.len;
+    size_t len = (p->scratch.len - base) / 2;
+    obj->u.obj.len = len;
     obj->u.obj.items = qmig_arena_alloc(p->ctx->arena,
-                                        items.len * sizeof(QmigKeyValue));
-    for (size_t i = 0; i < items.len; i++) {
-        obj->u.obj.items[i] = *(QmigKeyValue *)items.items[i];
+                                        len * sizeof(QmigKeyValue));
+    for (size_t i = 0; i < len; i++) {
+        obj->u.obj.items[i].key = p->scratch.items[base + 2 * i];
+        obj->u.obj.items[i].value = p->scratch.items[base + 2 * i + 1];
     }
+    p->scratch.len = base;
 }
 
 static bool starts_value(int tok)
@@ -155,7 +162,7 @@ static bool starts_value(int tok)
 
 static void get_values(Parser *p, QmigValue *arr)
 {
-    QmigPtrVec items = {0};
+    size_t base = p->scratch.len;
     if (p->lex.tok == ']') {
         next(p);
         return;
@@ -164,7 +171,8 @@ static void get_values(Parser *p, QmigValue *arr)
         qmig_lex_error(&p->lex, "expected '{', '[', ']', string, or boolean");
     }
     for (;;) {
-        qmig_vec_push(p->ctx->arena, &items, get_expr(p));
+        QmigValue *value = get_expr(p);
+        qmig_vec_push(p->ctx->arena, &p->scratch, value);
         if (p->lex.tok == ']') {
             next(p);
             break;
@@ -174,8 +182,11 @@ static void get_values(Parser *p, QmigValue *arr)
         }
         next(p);
     }
-    arr->u.arr.len = items.len;
-    arr->u.arr.items = (QmigValue **)items.items;
+    size_t len = p->scratch.len - base;
+    arr->u.arr.len = len;
+    arr->u.arr.items = qmig_arena_alloc(p->ctx->arena, len * sizeof(QmigValue *));
+    memcpy(arr->u.arr.items, p->scratch.items + base, len * sizeof(QmigValue *));
+    p->scratch.len = base;
 }
 
 static QmigValue *get_expr(Parser *p)

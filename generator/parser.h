@@ -33,7 +33,6 @@ typedef struct QmigKeyValue {
 struct QmigValue {
     QmigValueKind kind;
     unsigned line; /* where the value starts */
-    int col;
     union {
         struct {
             QmigKeyValue *items; /* in source order; keys are unique */

@@ -610,26 +610,64 @@ static const char *describe(Builder *b, const QmigMember *m,
     return describe_member(b, m->role, m->name, m->defined_in, info);
 }
 
+/*
+ * Members seen so far, by C name (QEMU's "seen" dict).  Most objects
+ * have a handful of members: a linear scan beats building a hash map
+ * for each of them, so the map is made only for wide objects.
+ */
+#define SEEN_LINEAR_MAX 16
+
 typedef struct Seen {
-    QmigStrMap *by_cname;
-    QmigPtrVec order; /* members in insertion order */
+    QmigStrMap *by_cname; /* NULL while order.len <= SEEN_LINEAR_MAX */
+    QmigPtrVec order;     /* members in insertion order */
 } Seen;
 
 static Seen *seen_new(Builder *b)
 {
-    Seen *seen = QMIG_NEW(arena_of(b), Seen);
-    seen->by_cname = qmig_strmap_new(arena_of(b));
-    return seen;
+    return QMIG_NEW(arena_of(b), Seen);
+}
+
+static const char *member_c_name(Builder *b, QmigMember *m)
+{
+    if (!m->c_name) {
+        m->c_name = qmig_c_name(arena_of(b), m->name, true);
+    }
+    return m->c_name;
+}
+
+static QmigMember *seen_get(const Seen *seen, const char *cname)
+{
+    if (seen->by_cname) {
+        return qmig_strmap_get(seen->by_cname, cname);
+    }
+    for (size_t i = 0; i < seen->order.len; i++) {
+        QmigMember *m = seen->order.items[i];
+        if (!strcmp(m->c_name, cname)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static void seen_add(Builder *b, Seen *seen, QmigMember *m)
+{
+    qmig_vec_push(arena_of(b), &seen->order, m);
+    if (seen->by_cname) {
+        qmig_strmap_put(seen->by_cname, m->c_name, m);
+    } else if (seen->order.len > SEEN_LINEAR_MAX) {
+        seen->by_cname = qmig_strmap_new(arena_of(b));
+        for (size_t i = 0; i < seen->order.len; i++) {
+            QmigMember *o = seen->order.items[i];
+            qmig_strmap_put(seen->by_cname, o->c_name, o);
+        }
+    }
 }
 
 static Seen *seen_copy(Builder *b, const Seen *from)
 {
     Seen *seen = seen_new(b);
     for (size_t i = 0; i < from->order.len; i++) {
-        QmigMember *m = from->order.items[i];
-        qmig_strmap_put(seen->by_cname,
-                        qmig_c_name(arena_of(b), m->name, true), m);
-        qmig_vec_push(arena_of(b), &seen->order, m);
+        seen_add(b, seen, from->order.items[i]);
     }
     return seen;
 }
@@ -637,14 +675,13 @@ static Seen *seen_copy(Builder *b, const Seen *from)
 static void member_check_clash(Builder *b, QmigMember *m, const QmigInfo *info,
                                Seen *seen)
 {
-    const char *cname = qmig_c_name(arena_of(b), m->name, true);
-    QmigMember *other = qmig_strmap_get(seen->by_cname, cname);
+    const char *cname = member_c_name(b, m);
+    QmigMember *other = seen_get(seen, cname);
     if (other) {
         qmig_error(b->ctx, info, 0, "%s collides with %s",
                    describe(b, m, info), describe(b, other, info));
     }
-    qmig_strmap_put(seen->by_cname, cname, m);
-    qmig_vec_push(arena_of(b), &seen->order, m);
+    seen_add(b, seen, m);
 }
 
 static void features_check_clash(Builder *b, const QmigPtrVec *features,
@@ -756,8 +793,8 @@ static bool has_variant(const QmigEntity *ent, const char *name)
 static void check_branches(Builder *b, QmigEntity *ent, Seen *seen)
 {
     const char *base = "'base'";
-    QmigMember *tag = qmig_strmap_get(
-        seen->by_cname, qmig_c_name(arena_of(b), ent->tag_name, true));
+    QmigMember *tag =
+        seen_get(seen, qmig_c_name(arena_of(b), ent->tag_name, true));
     if (!tag || strcmp(tag->name, ent->tag_name)) {
         qmig_error(b->ctx, ent->info, 0,
                    "discriminator '%s' is not a member of %s", ent->tag_name,

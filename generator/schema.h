@@ -52,6 +52,7 @@ typedef struct QmigMember {
     const QmigIfCond *ifcond;
     QmigPtrVec features; /* QmigFeature * */
     const char *defined_in;
+    const char *c_name;        /* c_name(name), computed on first use */
     const QmigDocSection *doc; /* set by the doc connection */
     /* Members and branches only: */
     const char *type_name;

@@ -26,7 +26,8 @@ typedef struct QmigFile {
     const char *path;     /* as QEMU spells it: joined, not normalised */
     const char *abspath;  /* normalised absolute path, for include-once */
     const QmigInfo *incl; /* the include directive, NULL for the root */
-    const char *text;     /* contents, always ending in '\n', NUL-terminated */
+    const char *text;     /* contents, always ending in '\n', NUL-terminated;
+                           * the lexer unescapes strings in place */
     size_t len;           /* bytes in text, without the terminator */
 } QmigFile;
 
