@@ -278,6 +278,14 @@ static void check_keys(Checker *c, const QmigValue *obj, const char *source,
     }
 }
 
+void qmig_check_keys(QmigCtx *ctx, QmigInfo *info, const QmigValue *obj,
+                     const char *source, const char *const *required,
+                     const char *const *optional)
+{
+    Checker c = {.ctx = ctx, .info = info};
+    check_keys(&c, obj, source, required, optional);
+}
+
 #define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define NO_KEYS ((const char *const[]){NULL})
 

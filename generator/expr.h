@@ -20,6 +20,14 @@ const char *qmig_expr_meta(const QmigExpr *expr);
 /* The name shared by every schema-level name check (QEMU valid_name). */
 bool qmig_name_is_valid(const char *name, const char **stem);
 
+/*
+ * QEMU's check_keys(): @obj must have every key of @required and no key
+ * outside @required and @optional (both NULL-terminated).
+ */
+void qmig_check_keys(QmigCtx *ctx, QmigInfo *info, const QmigValue *obj,
+                     const char *source, const char *const *required,
+                     const char *const *optional);
+
 void qmig_check_exprs(QmigCtx *ctx, const QmigParseResult *parsed);
 
 #endif /* QMIG_EXPR_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "meta.h"
 #include "parser.h"
 #include "schema.h"
 #include "source.h"
@@ -16,6 +17,8 @@ struct QmigFrontEnd {
     QmigCtx ctx;
     QmigParseResult parsed;
     QmigSchema *schema;
+    const char *features_path;
+    QmigMetadata *meta;
 };
 
 QmigFrontEnd *qmig_front_end_new(void)
@@ -54,6 +57,7 @@ static int run(QmigFrontEnd *fe, const char *path, const char *pragma_path,
     fe->ctx.escape = &escape;
     if (setjmp(escape)) {
         fe->schema = NULL;
+        fe->meta = NULL;
         return fe->ctx.error_status;
     }
     if (pragma_path) {
@@ -65,7 +69,11 @@ static int run(QmigFrontEnd *fe, const char *path, const char *pragma_path,
         qmig_parse_schema(&fe->ctx, path, &fe->parsed);
     }
     qmig_check_exprs(&fe->ctx, &fe->parsed);
-    fe->schema = qmig_schema_build(&fe->ctx, &fe->parsed);
+    QmigSchema *schema = qmig_schema_build(&fe->ctx, &fe->parsed);
+    if (fe->features_path) {
+        fe->meta = qmig_meta_load(&fe->ctx, schema, fe->features_path);
+    }
+    fe->schema = schema;
     return QMIG_EXIT_OK;
 }
 
@@ -85,6 +93,16 @@ int qmig_front_end_run_buffer(QmigFrontEnd *fe, const char *name,
 const char *qmig_front_end_error(const QmigFrontEnd *fe)
 {
     return fe->schema ? NULL : fe->ctx.error;
+}
+
+void qmig_front_end_set_features(QmigFrontEnd *fe, const char *path)
+{
+    fe->features_path = path;
+}
+
+const QmigMetadata *qmig_front_end_metadata(const QmigFrontEnd *fe)
+{
+    return fe->schema ? fe->meta : NULL;
 }
 
 const QmigSchema *qmig_front_end_schema(const QmigFrontEnd *fe)

@@ -16,9 +16,17 @@
 
 typedef struct QmigFrontEnd QmigFrontEnd;
 typedef struct QmigSchema QmigSchema;
+typedef struct QmigMetadata QmigMetadata;
 
 QmigFrontEnd *qmig_front_end_new(void);
 void qmig_front_end_free(QmigFrontEnd *fe);
+
+/*
+ * Also read and check migration metadata (a directory of *.json files
+ * or one file; docs/metadata-language.rst) against the schema.  Call
+ * before running.
+ */
+void qmig_front_end_set_features(QmigFrontEnd *fe, const char *path);
 
 /*
  * Check the schema at @path.  @pragma_path, if not NULL, names a file
@@ -42,6 +50,9 @@ const char *qmig_front_end_error(const QmigFrontEnd *fe);
 
 /* The checked model after a successful run; else NULL. */
 const QmigSchema *qmig_front_end_schema(const QmigFrontEnd *fe);
+
+/* The checked metadata after a successful run with features; else NULL. */
+const QmigMetadata *qmig_front_end_metadata(const QmigFrontEnd *fe);
 
 /* Bytes of arena memory the run used (benchmarks report it). */
 size_t qmig_front_end_memory(const QmigFrontEnd *fe);

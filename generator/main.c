@@ -24,6 +24,8 @@ static const char usage_text[] =
     "Options:\n"
     "  --pragma FILE   load the pragmas of FILE first (QEMU keeps them in\n"
     "                  qapi/pragma.json, which only the root schema includes)\n"
+    "  --features PATH also check the migration metadata in PATH (a directory\n"
+    "                  of *.json files, or one file) against SCHEMA\n"
     "  -h, --help      show this help and exit\n"
     "  --version       show the version and exit\n"
     "\n"
@@ -34,6 +36,7 @@ static const char usage_text[] =
 typedef struct Options {
     const char *command;
     const char *pragma;
+    const char *features;
     const char *schema;
 } Options;
 
@@ -63,6 +66,13 @@ static int parse_options(int argc, char **argv, Options *opts)
             opts->pragma = argv[i];
         } else if (!strncmp(arg, "--pragma=", 9)) {
             opts->pragma = arg + 9;
+        } else if (!strcmp(arg, "--features")) {
+            if (++i == argc) {
+                return usage_error("option '%s' needs a PATH argument", arg);
+            }
+            opts->features = argv[i];
+        } else if (!strncmp(arg, "--features=", 11)) {
+            opts->features = arg + 11;
         } else if (arg[0] == '-' && arg[1] != '\0') {
             return usage_error("unknown option '%s'", arg);
         } else if (!opts->command) {
@@ -93,11 +103,17 @@ int main(int argc, char **argv)
         return status;
     }
     QmigFrontEnd *fe = qmig_front_end_new();
+    if (opts.features) {
+        qmig_front_end_set_features(fe, opts.features);
+    }
     status = qmig_front_end_run(fe, opts.schema, opts.pragma);
     if (status != QMIG_EXIT_OK) {
         fputs(qmig_front_end_error(fe), stderr);
     } else if (!strcmp(opts.command, "dump")) {
         qmig_dump_schema(stdout, qmig_front_end_schema(fe));
+        if (qmig_front_end_metadata(fe)) {
+            qmig_dump_metadata(stdout, qmig_front_end_metadata(fe));
+        }
         if (fflush(stdout) != 0 || ferror(stdout)) {
             fprintf(stderr, "qmig-gen: error: cannot write output\n");
             status = QMIG_EXIT_USAGE;

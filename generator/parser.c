@@ -25,6 +25,11 @@ typedef struct Parser {
      * is copied out at its closing bracket into an array of exact size.
      */
     QmigPtrVec scratch;
+    /*
+     * Metadata files: free-form documentation may precede an expression
+     * (it documents the file, not a QAPI definition).
+     */
+    bool metadata;
 } Parser;
 
 /* Objects with more keys than this get a hash set for duplicate keys. */
@@ -397,8 +402,11 @@ static void parse_body(Parser *p)
             handle_pragma(p, expr, info);
         } else {
             if (cur_doc && !cur_doc->symbol) {
-                qmig_error(p->ctx, cur_doc->info, 0,
-                           "definition documentation required");
+                if (!p->metadata) {
+                    qmig_error(p->ctx, cur_doc->info, 0,
+                               "definition documentation required");
+                }
+                cur_doc = NULL;
             }
             add_expr(p, QMIG_EXPR_DEFINITION, expr, info, cur_doc, NULL);
         }
@@ -445,4 +453,11 @@ void qmig_parse_buffer(QmigCtx *ctx, const QmigFile *file, QmigParseResult *out)
     Parser p = {.ctx = ctx, .out = out};
     p.included = qmig_strmap_new(ctx->arena);
     parse_loaded(&p, file);
+}
+
+void qmig_parse_metadata(QmigCtx *ctx, const char *path, QmigParseResult *out)
+{
+    Parser p = {.ctx = ctx, .out = out, .metadata = true};
+    p.included = qmig_strmap_new(ctx->arena);
+    parse_file(&p, path, NULL);
 }

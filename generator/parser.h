@@ -81,6 +81,12 @@ typedef struct QmigParseResult {
  */
 void qmig_parse_schema(QmigCtx *ctx, const char *path, QmigParseResult *out);
 
+/*
+ * Same, for a metadata file (docs/metadata-language.rst): the syntax is
+ * QAPI's, but free-form documentation may directly precede an expression.
+ */
+void qmig_parse_metadata(QmigCtx *ctx, const char *path, QmigParseResult *out);
+
 /* Same, for a file already in memory (see qmig_file_from_buffer()). */
 void qmig_parse_buffer(QmigCtx *ctx, const QmigFile *file,
                        QmigParseResult *out);

@@ -1072,6 +1072,12 @@ static void connect_members(Builder *b, QmigDoc *doc, QmigPtrVec *members)
     for (size_t i = 0; i < members->len; i++) {
         QmigMember *m = members->items[i];
         qmig_doc_connect_member(b->ctx, doc, m->name, m->role, m->info, m);
+        for (size_t k = 0; k < doc->args.len; k++) {
+            const QmigDocSection *sec = doc->args.items[k];
+            if (sec->member == m) {
+                m->doc = sec;
+            }
+        }
         /* A member's features are documented with the definition's. */
         for (size_t k = 0; k < m->features.len; k++) {
             QmigFeature *f = m->features.items[k];

@@ -199,6 +199,19 @@ static _Noreturn void leave(QmigCtx *ctx, int status)
     longjmp(*ctx->escape, 1);
 }
 
+static void append_error(QmigCtx *ctx, const QmigInfo *info, int col,
+                         const char *msg)
+{
+    const char *prev = ctx->error ? ctx->error : "";
+    if (info) {
+        ctx->error = qmig_arena_printf(ctx->arena, "%s%s: error: %s\n", prev,
+                                       format_location(ctx, info, col), msg);
+    } else {
+        ctx->error = qmig_arena_printf(ctx->arena, "%serror: %s\n", prev, msg);
+    }
+    ctx->n_errors++;
+}
+
 void qmig_error(QmigCtx *ctx, const QmigInfo *info, int col, const char *fmt,
                 ...)
 {
@@ -206,13 +219,24 @@ void qmig_error(QmigCtx *ctx, const QmigInfo *info, int col, const char *fmt,
     va_start(ap, fmt);
     char *msg = qmig_arena_vprintf(ctx->arena, fmt, ap);
     va_end(ap);
-    if (info) {
-        ctx->error = qmig_arena_printf(ctx->arena, "%s: error: %s\n",
-                                       format_location(ctx, info, col), msg);
-    } else {
-        ctx->error = qmig_arena_printf(ctx->arena, "error: %s\n", msg);
-    }
+    append_error(ctx, info, col, msg);
     leave(ctx, QMIG_EXIT_SCHEMA_ERROR);
+}
+
+void qmig_report(QmigCtx *ctx, const QmigInfo *info, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = qmig_arena_vprintf(ctx->arena, fmt, ap);
+    va_end(ap);
+    append_error(ctx, info, 0, msg);
+}
+
+void qmig_leave_if_errors(QmigCtx *ctx)
+{
+    if (ctx->n_errors) {
+        leave(ctx, QMIG_EXIT_SCHEMA_ERROR);
+    }
 }
 
 void qmig_error_with_note(QmigCtx *ctx, const QmigInfo *info,

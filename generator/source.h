@@ -63,6 +63,7 @@ typedef struct QmigCtx {
     int error_status; /* QMIG_EXIT_SCHEMA_ERROR or QMIG_EXIT_USAGE */
     QmigPragma pragma;
     QmigPtrVec files; /* every QmigFile loaded, in load order */
+    unsigned n_errors; /* errors recorded by qmig_report() */
 } QmigCtx;
 
 /*
@@ -99,6 +100,15 @@ _Noreturn void qmig_error_with_note(QmigCtx *ctx, const QmigInfo *info,
                                     const QmigInfo *note_info,
                                     const char *note, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/*
+ * Record an error and go on, where several independent errors are worth
+ * seeing at once (e.g. every metadata name an older schema lacks);
+ * qmig_leave_if_errors() then leaves if any was recorded.
+ */
+void qmig_report(QmigCtx *ctx, const QmigInfo *info, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void qmig_leave_if_errors(QmigCtx *ctx);
 
 /* An error with no source location and the usage/I-O exit status. */
 _Noreturn void qmig_fatal_io(QmigCtx *ctx, const char *fmt, ...)
