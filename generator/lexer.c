@@ -185,7 +185,7 @@ static void lex_string(QmigLexer *lex)
             if (c == '\n') {
                 qmig_lex_error(lex, "missing terminating \"'\"");
             }
-            if (c != '\\') {
+            if (c != '\\' && !(c == '\'' && lex->quote_escape)) {
                 uint32_t cp;
                 size_t n = cp_at(p, lex->file->text + lex->file->len, &cp);
                 qmig_lex_error(lex, "unknown escape \\%.*s", (int)n, p);

@@ -35,6 +35,12 @@ typedef struct QmigLexer {
     const char *pos;  /* its first byte */
     const char *val;  /* string value, or a comment line from '#' on */
     size_t val_len;
+
+    /*
+     * Metadata files also accept the escape \' for a single quote, so
+     * that messages can quote QEMU's error texts exactly.
+     */
+    bool quote_escape;
 } QmigLexer;
 
 /* Also rejects text that is not valid UTF-8. */

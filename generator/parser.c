@@ -422,6 +422,7 @@ static void parse_loaded(Parser *p, const QmigFile *file)
     }
     qmig_strmap_put(p->included, file->abspath, (void *)file);
     qmig_lex_init(&p->lex, p->ctx, file);
+    p->lex.quote_escape = p->metadata;
     parse_body(p);
 }
 
