@@ -216,11 +216,25 @@ static int cmp_str(const void *a, const void *b)
 static char *quote_sorted(Checker *c, const char **names, size_t n)
 {
     qsort(names, n, sizeof(*names), cmp_str);
-    char *out = "";
+    /* One buffer of the final size: a hostile object may have 100k keys. */
+    size_t size = 1;
     for (size_t i = 0; i < n; i++) {
-        out = qmig_arena_printf(c->ctx->arena, "%s%s'%s'", out,
-                                i ? ", " : "", names[i]);
+        size += strlen(names[i]) + 4;
     }
+    char *out = qmig_arena_alloc(c->ctx->arena, size);
+    char *p = out;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (i) {
+            *p++ = ',';
+            *p++ = ' ';
+        }
+        *p++ = '\'';
+        memcpy(p, names[i], len);
+        p += len;
+        *p++ = '\'';
+    }
+    *p = '\0';
     return out;
 }
 

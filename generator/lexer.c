@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Decode one UTF-8 sequence; returns its length, 0 if malformed. */
@@ -142,36 +143,37 @@ void qmig_lex_error_at(QmigLexer *lex, const char *pos, const char *fmt, ...)
  */
 static _Noreturn void stray(QmigLexer *lex)
 {
+    /* The run is shown up to STRAY_SHOWN bytes: input can be megabytes. */
+    enum { STRAY_SHOWN = 80 };
+    char shown[STRAY_SHOWN * 4 + 8];
+    size_t len = 0;
     const char *end = lex->file->text + lex->file->len;
     const char *p = lex->pos;
-    char *out = "";
-    while (p < end && !strchr("[]{}:,'", *p)) {
+    /* strchr() would match the terminator: test NUL bytes first. */
+    while (p < end && (*p == '\0' || !strchr("[]{}:,'", *p))) {
         uint32_t cp;
         size_t n = cp_at(p, end, &cp);
         if (is_py_space(cp)) {
             break;
         }
+        if ((size_t)(p - lex->pos) >= STRAY_SHOWN) {
+            memcpy(shown + len, "...", 3);
+            len += 3;
+            break;
+        }
         if (cp < 0x20 || cp == 0x7F) {
-            out = qmig_arena_printf(lex->ctx->arena, "%s\\x%02x", out,
-                                    (unsigned)cp);
+            len += (size_t)snprintf(shown + len, sizeof(shown) - len,
+                                    "\\x%02x", (unsigned)cp);
         } else {
-            out = qmig_arena_printf(lex->ctx->arena, "%s%.*s", out, (int)n, p);
+            memcpy(shown + len, p, n);
+            len += n;
         }
         p += n;
-        if (*p == '\0' && p < end) {
-            /* A NUL byte is text too; keep going. */
-            continue;
-        }
     }
-    qmig_lex_error(lex, "stray '%s'", out);
+    shown[len] = '\0';
+    qmig_lex_error(lex, "stray '%s'", shown);
 }
 
-/*
- * Strings are unescaped in place: the result is never longer than the
- * source text, and the closing quote becomes its terminator.  This
- * saves a copy of every string in the schema; nothing reads a string's
- * source text again once it has been lexed.
- */
 static void lex_string(QmigLexer *lex)
 {
     char *out = (char *)lex->cursor;

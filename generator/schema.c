@@ -770,24 +770,15 @@ static void object_check_clash(Builder *b, QmigEntity *ent,
     }
 }
 
-static bool enum_has_value(const QmigEntity *enm, const char *name)
+/* The values of @enm by name; a hash, since enums can be very long. */
+static QmigStrMap *enum_value_map(Builder *b, const QmigEntity *enm)
 {
+    QmigStrMap *map = qmig_strmap_new(arena_of(b));
     for (size_t i = 0; i < enm->values.len; i++) {
-        if (!strcmp(((QmigMember *)enm->values.items[i])->name, name)) {
-            return true;
-        }
+        QmigMember *m = enm->values.items[i];
+        qmig_strmap_put(map, m->name, m);
     }
-    return false;
-}
-
-static bool has_variant(const QmigEntity *ent, const char *name)
-{
-    for (size_t i = 0; i < ent->variants.len; i++) {
-        if (!strcmp(((QmigMember *)ent->variants.items[i])->name, name)) {
-            return true;
-        }
-    }
-    return false;
+    return map;
 }
 
 static void check_branches(Builder *b, QmigEntity *ent, Seen *seen)
@@ -823,9 +814,15 @@ static void check_branches(Builder *b, QmigEntity *ent, Seen *seen)
     }
     /* Values without a branch get an empty one. */
     QmigEntity *enm = tag->type;
+    QmigStrMap *values = enum_value_map(b, enm);
+    QmigStrMap *cases = qmig_strmap_new(arena_of(b));
+    for (size_t i = 0; i < ent->variants.len; i++) {
+        QmigMember *v = ent->variants.items[i];
+        qmig_strmap_put(cases, v->name, v);
+    }
     for (size_t i = 0; i < enm->values.len; i++) {
         QmigMember *value = enm->values.items[i];
-        if (!has_variant(ent, value->name)) {
+        if (!qmig_strmap_get(cases, value->name)) {
             QmigMember *v = new_member(b, value->name, "branch", ent->info);
             v->type_name = "q_empty";
             v->ifcond = value->ifcond;
@@ -839,7 +836,7 @@ static void check_branches(Builder *b, QmigEntity *ent, Seen *seen)
     for (size_t i = 0; i < ent->variants.len; i++) {
         QmigMember *v = ent->variants.items[i];
         member_check(b, v);
-        if (!enum_has_value(enm, v->name)) {
+        if (!qmig_strmap_get(values, v->name)) {
             qmig_error(b->ctx, ent->info, 0, "branch '%s' is not a value of %s",
                        v->name, qmig_entity_describe(arena_of(b), enm));
         }

@@ -1,0 +1,65 @@
+# Thin wrapper around meson/ninja.  `make` installs missing Debian
+# packages (as root with apt), configures build/, builds, and runs the
+# main job; `make check` runs the test suites as well.
+
+# Directory laid out like shared/qemu-qapi (real QEMU schemas); empty
+# disables the suites and benchmarks that need real data.
+QEMU_QAPI_DIR ?= $(if $(wildcard ../shared/qemu-qapi/.),../shared/qemu-qapi,)
+FUZZ_SECONDS ?= 600
+MESON_TEST_ARGS ?= --print-errorlogs --num-processes 2
+
+BUILD := build
+QMIG_GEN := $(BUILD)/generator/qmig-gen
+
+# The schema the main job works on: the project's own migration schema
+# once it exists, else a positive case of the test suite.
+MAIN_SCHEMA ?= $(firstword $(wildcard schema/migration.json) \
+                           tests/schema/doc-ok.json)
+
+# Sanitizers: make UBSan findings fatal so that tests fail on them.
+SAN_ENV := ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1 \
+           UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+
+.PHONY: all deps configure build run check check-asan bench fuzz clean
+
+all: run
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@scripts/meson-setup.sh $(BUILD) "$(QEMU_QAPI_DIR)"
+
+build: configure
+	ninja -C $(BUILD)
+
+# The main job.  Later stages (generate C, docs) are appended here as
+# further recipe lines.
+run: build
+	$(QMIG_GEN) check $(MAIN_SCHEMA)
+
+check: all
+	meson test -C $(BUILD) $(MESON_TEST_ARGS)
+
+check-asan: deps
+	@scripts/meson-setup.sh build-asan "$(QEMU_QAPI_DIR)" \
+	    -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-asan
+	$(SAN_ENV) meson test -C build-asan $(MESON_TEST_ARGS)
+
+bench: build
+	bench/run.sh $(BUILD) "$(QEMU_QAPI_DIR)"
+
+fuzz: deps
+	@CC=clang scripts/meson-setup.sh build-fuzz "$(QEMU_QAPI_DIR)" \
+	    -Dfuzz=true -Dwerror=false
+	ninja -C build-fuzz fuzz/fuzz-frontend
+	mkdir -p build-fuzz/fuzz-work/corpus build-fuzz/fuzz-work/artifacts
+	cd build-fuzz/fuzz-work && $(SAN_ENV) ../fuzz/fuzz-frontend \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=4096 -print_final_stats=1 \
+	    -dict=../../fuzz/frontend.dict -artifact_prefix=artifacts/ \
+	    corpus ../../fuzz/corpus/frontend
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,90 @@
+#!/bin/sh
+# bench/run.sh BUILDDIR [QEMU_QAPI_DIR] - called by `make bench`.
+#
+# Times `qmig-gen check` on QEMU's real schema (when QEMU_QAPI_DIR is
+# given) and on synthetic schemas 10x and 100x its size, written into
+# BUILDDIR/bench/ by make-synthetic.py, and prints one line per schema
+# with the time per KiB to show whether cost grows linearly.
+#
+# Environment: BENCH_RUNS (real schema, default 50), BENCH_RUNS_10X
+# (default 20), BENCH_RUNS_100X (default 5), BENCH_SKIP_100X=1.
+set -eu
+
+build=${1:-build}
+qapi=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+gen=$build/generator/qmig-gen
+bc=$build/bench/bench-check
+outdir=$build/bench
+python=${PYTHON:-python3}
+
+for f in "$gen" "$bc"; do
+    if [ ! -x "$f" ]; then
+        echo "bench: $f not built (run make first)" >&2
+        exit 2
+    fi
+done
+
+# Targets for the real schema.
+target_ms=10
+target_mib=8
+
+real_args=""
+if [ -n "$qapi" ] && [ -f "$qapi/current/qapi/qapi-schema.json" ]; then
+    realdir=$qapi/current/qapi
+    real_args="--real $realdir"
+fi
+
+synth() {   # synth SCALE -> prints the root schema path
+    dir=$outdir/synthetic-${1}x
+    stamp=$dir/.stamp
+    if [ ! -f "$stamp" ] || [ "$here/make-synthetic.py" -nt "$stamp" ]; then
+        # shellcheck disable=SC2086
+        "$python" "$here/make-synthetic.py" $real_args --scale "$1" "$dir" >&2
+        touch "$stamp"
+    fi
+    echo "$dir/qapi-schema.json"
+}
+
+echo "qmig-gen check: wall time over N runs (median, p90), peak RSS"
+echo "machine: $(nproc) cores; $(uname -sr)"
+echo
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
+if [ -n "$real_args" ]; then
+    "$bc" -n "${BENCH_RUNS:-50}" -l real "$gen" "$realdir/qapi-schema.json" |
+        tee -a "$results"
+else
+    echo "real schema: skipped (QEMU_QAPI_DIR not set)"
+fi
+
+s10=$(synth 10)
+"$bc" -n "${BENCH_RUNS_10X:-20}" -w 1 -l synthetic-10x "$gen" "$s10" |
+    tee -a "$results"
+
+if [ "${BENCH_SKIP_100X:-0}" != 1 ]; then
+    s100=$(synth 100)
+    "$bc" -n "${BENCH_RUNS_100X:-5}" -w 1 -l synthetic-100x "$gen" "$s100" |
+        tee -a "$results"
+fi
+
+echo
+awk -v tms="$target_ms" -v tmib="$target_mib" '
+    { label[NR] = $1; uspk[NR] = $(NF - 1); med[$1] = $7; rss[$1] = $13 }
+    END {
+        if ("real" in med) {
+            printf "targets (real schema): median %.2f ms <= %d ms: %s; " \
+                   "peak RSS %.2f MiB <= %d MiB: %s\n",
+                   med["real"], tms, (med["real"] <= tms ? "met" : "MISSED"),
+                   rss["real"], tmib, (rss["real"] <= tmib ? "met" : "MISSED")
+        }
+        printf "linear growth: time per KiB"
+        for (i = 1; i <= NR; i++)
+            printf "%s %s %.2f us", (i > 1 ? "," : ""), label[i], uspk[i]
+        printf "\n"
+        if (NR > 1)
+            printf "  ratio largest/smallest input per-KiB cost: %.2f " \
+                   "(1.0 = linear)\n", uspk[NR] / uspk[1]
+    }' "$results"

@@ -1,0 +1,32 @@
+#!/bin/sh
+# install-deps.sh - make sure the Debian bookworm packages qmig needs are
+# installed.  Quiet and idempotent when everything is present.  As root
+# with apt-get it installs what is missing; otherwise it lists the missing
+# packages with the command to install them and exits 1.
+set -eu
+
+PACKAGES="meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
+libjansson-dev libcmocka-dev python3-sphinx graphviz valgrind"
+
+missing=""
+for pkg in $PACKAGES; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    if [ "$status" != "installed" ]; then
+        missing="$missing $pkg"
+    fi
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing
+    exit 0
+fi
+
+echo "install-deps: missing Debian packages:$missing" >&2
+echo "install-deps: run as root: apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+exit 1
