@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "strmap.h"
+
 /* Text helpers: Python string semantics over UTF-8 bytes. */
 
 /* Python's str.isspace() (also what the regex class \s matches). */
@@ -337,6 +339,9 @@ typedef struct DocParser {
 static void buf_append(DocParser *p, const char *s, size_t n)
 {
     TextBuf *b = &p->buf;
+    if (n == 0) {
+        return; /* b->data may still be NULL: no pointer arithmetic on it */
+    }
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 128;
         while (cap < b->len + n) {
@@ -410,16 +415,44 @@ static void ensure_untagged_section(DocParser *p)
     start_section(p, s);
 }
 
-static QmigDocSection *find_section(const QmigPtrVec *vec, const char *name,
-                                    size_t len)
+/* Linear search is fine for the usual handful of descriptions. */
+#define SECTION_MAP_MIN 8
+
+static QmigStrMap **section_map(QmigDoc *doc, const QmigPtrVec *vec)
 {
+    return vec == &doc->args ? &doc->arg_map : &doc->feature_map;
+}
+
+static QmigDocSection *find_section(QmigDoc *doc, const QmigPtrVec *vec,
+                                    const char *name)
+{
+    QmigStrMap *map = *section_map(doc, vec);
+    if (map) {
+        return qmig_strmap_get(map, name);
+    }
     for (size_t i = 0; i < vec->len; i++) {
         QmigDocSection *s = vec->items[i];
-        if (!strncmp(s->name, name, len) && s->name[len] == '\0') {
+        if (!strcmp(s->name, name)) {
             return s;
         }
     }
     return NULL;
+}
+
+static void add_section(QmigArena *arena, QmigDoc *doc, QmigPtrVec *vec,
+                        QmigDocSection *s)
+{
+    qmig_vec_push(arena, vec, s);
+    QmigStrMap **map = section_map(doc, vec);
+    if (*map) {
+        qmig_strmap_put(*map, s->name, s);
+    } else if (vec->len >= SECTION_MAP_MIN) {
+        *map = qmig_strmap_new(arena);
+        for (size_t i = 0; i < vec->len; i++) {
+            QmigDocSection *o = vec->items[i];
+            qmig_strmap_put(*map, o->name, o);
+        }
+    }
 }
 
 /* Python's QAPIDoc._new_description(): a MEMBER or FEATURE section. */
@@ -432,13 +465,14 @@ static void new_description(DocParser *p, QmigDocKind kind, const char *name,
     if (len == 0) {
         qmig_error(p->ctx, info, 0, "invalid parameter name");
     }
-    if (find_section(desc, name, len)) {
+    const char *copy = qmig_arena_strndup(p->ctx->arena, name, len);
+    if (find_section(p->doc, desc, copy)) {
         qmig_error(p->ctx, info, 0, "'%.*s' parameter name duplicated",
                    (int)len, name);
     }
     QmigDocSection *s = new_section(p->ctx, kind, info);
-    s->name = qmig_arena_strndup(p->ctx->arena, name, len);
-    qmig_vec_push(p->ctx->arena, desc, s);
+    s->name = copy;
+    add_section(p->ctx->arena, p->doc, desc, s);
     start_section(p, s);
 }
 
@@ -543,7 +577,7 @@ static bool get_doc_line(DocParser *p)
     p->line = v + 2;
     p->len = rstrip_len(v + 2, n - 2);
     track_literal(p, p->line, p->len);
-    if (!p->literal) {
+    if (!p->literal && !p->ctx->legacy) {
         validate_line(p, p->line, p->len);
     }
     return true;
@@ -683,17 +717,22 @@ static void parse_definition_sections(DocParser *p)
             }
             no_more_args = true;
         } else if (match_at_name(p->line, p->len, &m)) {
-            if (no_more_args) {
+            if (no_more_args && !p->ctx->legacy) {
                 qmig_lex_error(lex, "description of '@%.*s:' follows a "
                                "section", (int)m.name_len, m.name);
             }
             have = parse_descriptions(p, have, QMIG_DOC_MEMBER);
             no_more_args = true;
         } else if ((tag = match_tag(p->line, p->len, &text))) {
-            if (strstr(tag, "Note") || strstr(tag, "Example")) {
+            bool obsolete = strstr(tag, "Note") || strstr(tag, "Example");
+            if (obsolete && !p->ctx->legacy) {
                 obsolete_tag(p, tag);
             }
-            new_tagged_section(p, tag_kind(tag));
+            if (obsolete) {
+                /* Older releases had these sections: keep them as text. */
+                text = p->line;
+            }
+            new_tagged_section(p, obsolete ? QMIG_DOC_PLAIN : tag_kind(tag));
             size_t text_len = (size_t)(p->line + p->len - text);
             if (text_len) {
                 append_line(p, text, text_len);
@@ -777,6 +816,10 @@ QmigDoc *qmig_doc_parse(QmigLexer *lex)
 void qmig_doc_check_expr(QmigCtx *ctx, const QmigDoc *doc, const char *meta,
                          bool has_returns)
 {
+    if (ctx->legacy) {
+        /* Older releases wrote "Returns: nothing" and the like. */
+        return;
+    }
     if (!strcmp(meta, "command")) {
         if (doc->returns && !has_returns) {
             qmig_error(ctx, doc->returns->info, 0,
@@ -805,22 +848,25 @@ static void vec_insert(QmigArena *arena, QmigPtrVec *vec, size_t index,
     vec->items[index] = item;
 }
 
-void qmig_doc_connect_member(QmigCtx *ctx, QmigDoc *doc, const char *name,
-                             const char *role, const QmigInfo *member_info,
-                             const void *member)
+const QmigDocSection *qmig_doc_connect_member(QmigCtx *ctx, QmigDoc *doc,
+                                             const char *name,
+                                             const char *role,
+                                             const QmigInfo *member_info,
+                                             const void *member)
 {
-    QmigDocSection *s = find_section(&doc->args, name, strlen(name));
+    QmigDocSection *s = find_section(doc, &doc->args, name);
     if (!s) {
-        if (!doc->symbol ||
-            !qmig_pragma_lists(&ctx->pragma.documentation_exceptions,
-                               doc->symbol)) {
+        if (!ctx->legacy &&
+            (!doc->symbol ||
+             !qmig_pragma_lists(&ctx->pragma.documentation_exceptions,
+                                doc->symbol))) {
             qmig_error(ctx, member_info, 0, "%s '%s' lacks documentation",
                        role, name);
         }
         /* A stub, placed after the run of member descriptions. */
         s = new_section(ctx, QMIG_DOC_MEMBER, doc->info);
         s->name = qmig_arena_strdup(ctx->arena, name);
-        qmig_vec_push(ctx->arena, &doc->args, s);
+        add_section(ctx->arena, doc, &doc->args, s);
         /*
          * QEMU's index walk raises IndexError when descriptions end the
          * block; we append at the end instead.
@@ -837,14 +883,18 @@ void qmig_doc_connect_member(QmigCtx *ctx, QmigDoc *doc, const char *name,
         vec_insert(ctx->arena, &doc->all_sections, index, s);
     }
     s->member = member;
+    return s;
 }
 
 void qmig_doc_connect_feature(QmigCtx *ctx, QmigDoc *doc, const char *name,
                               const QmigInfo *feature_info,
                               const void *feature)
 {
-    QmigDocSection *s = find_section(&doc->features, name, strlen(name));
+    QmigDocSection *s = find_section(doc, &doc->features, name);
     if (!s) {
+        if (ctx->legacy) {
+            return;
+        }
         qmig_error(ctx, feature_info, 0, "feature '%s' lacks documentation",
                    name);
     }

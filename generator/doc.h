@@ -44,6 +44,9 @@ struct QmigDoc {
     QmigDocSection *returns;
     QmigDocSection *errors;
     QmigDocSection *since;
+    /* Name indexes of args and features, made once they grow long. */
+    struct QmigStrMap *arg_map;
+    struct QmigStrMap *feature_map;
 };
 typedef struct QmigDoc QmigDoc;
 
@@ -69,11 +72,14 @@ void qmig_doc_check_expr(QmigCtx *ctx, const QmigDoc *doc, const char *meta,
  * Connect a model member (role "member", "value", "branch") to its
  * description.  An undocumented member is an error at @member_info
  * unless the documented symbol is in the documentation-exceptions
- * pragma, in which case a stub section is added.
+ * pragma (or ctx->legacy is set), in which case a stub section is
+ * added.  Returns the member's section.
  */
-void qmig_doc_connect_member(QmigCtx *ctx, QmigDoc *doc, const char *name,
-                             const char *role, const QmigInfo *member_info,
-                             const void *member);
+const QmigDocSection *qmig_doc_connect_member(QmigCtx *ctx, QmigDoc *doc,
+                                             const char *name,
+                                             const char *role,
+                                             const QmigInfo *member_info,
+                                             const void *member);
 void qmig_doc_connect_feature(QmigCtx *ctx, QmigDoc *doc, const char *name,
                               const QmigInfo *feature_info,
                               const void *feature);

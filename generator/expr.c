@@ -124,6 +124,16 @@ static const char *check_name_str(Checker *c, const char *name,
     return stem;
 }
 
+/*
+ * Whether a pragma exception list covers @name.  Schemas of older
+ * releases are checked against today's pragma.json, whose lists no
+ * longer name what those releases had: legacy mode allows them all.
+ */
+static bool pragma_allows(Checker *c, const QmigPtrVec *list, const char *name)
+{
+    return c->ctx->legacy || qmig_pragma_lists(list, name);
+}
+
 static void check_name_upper(Checker *c, const char *name, const char *source)
 {
     const char *stem = check_name_str(c, name, source);
@@ -172,8 +182,8 @@ static void check_defn_name_str(Checker *c, const char *name, const char *meta)
         check_name_upper(c, name, meta);
     } else if (!strcmp(meta, "command")) {
         check_name_lower(c, name, meta, false,
-                         qmig_pragma_lists(
-                             &c->ctx->pragma.command_name_exceptions, name));
+                         pragma_allows(c, &c->ctx->pragma.command_name_exceptions,
+                                       name));
     } else {
         check_name_camel(c, name, meta);
         size_t len = strlen(name);
@@ -338,7 +348,17 @@ static void check_infix(Checker *c, const char *op, const QmigValue *operands,
 static void check_if_cond(Checker *c, const QmigValue *cond,
                           const char *source)
 {
+    if (c->ctx->legacy && cond->kind == QMIG_VAL_ARRAY) {
+        /* Before QEMU 6.0: a list of C preprocessor conditions, all true. */
+        for (size_t i = 0; i < cond->u.arr.len; i++) {
+            check_if_cond(c, cond->u.arr.items[i], source);
+        }
+        return;
+    }
     if (cond->kind == QMIG_VAL_STRING) {
+        if (c->ctx->legacy && cond->u.str[0]) {
+            return; /* before QEMU 6.0: any preprocessor expression */
+        }
         if (!is_cond_ident(cond->u.str)) {
             FAIL(c, "'if' condition '%s' of %s is not a valid identifier",
                  cond->u.str, source);
@@ -443,9 +463,10 @@ static void check_type_implicit(Checker *c, const QmigValue *value,
     if (value->kind != QMIG_VAL_OBJECT) {
         FAIL(c, "%s should be an object or type name", source);
     }
-    bool permissive = parent_name &&
-                      qmig_pragma_lists(&c->ctx->pragma.member_name_exceptions,
-                                        parent_name);
+    bool permissive = c->ctx->legacy ||
+                      (parent_name &&
+                       pragma_allows(c, &c->ctx->pragma.member_name_exceptions,
+                                     parent_name));
     const char *member_head =
         qmig_arena_printf(c->ctx->arena, "%s member", source);
     for (size_t i = 0; i < value->u.obj.len; i++) {
@@ -491,8 +512,8 @@ static void check_enum(Checker *c, const QmigValue *expr, const char *name)
     if (prefix && prefix->kind != QMIG_VAL_STRING) {
         FAIL(c, "'prefix' must be a string");
     }
-    bool permissive = qmig_pragma_lists(
-        &c->ctx->pragma.member_name_exceptions, name);
+    bool permissive =
+        pragma_allows(c, &c->ctx->pragma.member_name_exceptions, name);
     for (size_t i = 0; i < members->u.arr.len; i++) {
         const QmigValue *member = members->u.arr.items[i];
         const char *source = "'data' member";
@@ -522,10 +543,45 @@ static void check_struct(Checker *c, const QmigValue *expr, const char *name)
     check_type_implicit(c, qmig_value_get(expr, "data"), "'data'", name);
 }
 
+/*
+ * A simple union (no base, no discriminator), as QEMU accepted until
+ * release 6.2: every branch is wrapped in an object with one member
+ * 'data', and an implicit enum NAMEKind tags them.
+ */
+bool qmig_expr_is_simple_union(const QmigCtx *ctx, const QmigValue *expr)
+{
+    return ctx->legacy && qmig_value_has(expr, "union") &&
+           !qmig_value_has(expr, "base") &&
+           !qmig_value_has(expr, "discriminator");
+}
+
+static void check_simple_union(Checker *c, const QmigValue *expr)
+{
+    const QmigValue *members = qmig_value_get(expr, "data");
+    if (members->kind != QMIG_VAL_OBJECT) {
+        FAIL(c, "'data' must be an object");
+    }
+    for (size_t i = 0; i < members->u.obj.len; i++) {
+        const char *key = members->u.obj.items[i].key;
+        const QmigValue *value = members->u.obj.items[i].value;
+        const char *source = quoted(c, "'data' member", key);
+        check_name_lower(c, key, source, false, false);
+        check_member_keys(c, value, source, KEYS("if"));
+        if (value->kind == QMIG_VAL_OBJECT) {
+            check_if(c, value, source);
+        }
+        check_type_name_or_array(c, member_type(value), source);
+    }
+}
+
 static void check_union(Checker *c, const QmigValue *expr, const char *name)
 {
     const QmigValue *base = qmig_value_get(expr, "base");
     const QmigValue *members = qmig_value_get(expr, "data");
+    if (qmig_expr_is_simple_union(c->ctx, expr)) {
+        check_simple_union(c, expr);
+        return;
+    }
     if (base->kind == QMIG_VAL_OBJECT) {
         check_type_implicit(c, base, "'base'", name);
     } else if (base->kind != QMIG_VAL_STRING) {
@@ -620,9 +676,14 @@ static void check_body(Checker *c, const QmigValue *expr, const char *meta,
                    KEYS("if", "features", "prefix"));
         check_enum(c, expr, name);
     } else if (!strcmp(meta, "union")) {
-        check_keys(c, expr, meta,
-                   KEYS("union", "base", "discriminator", "data"),
-                   KEYS("if", "features"));
+        if (qmig_expr_is_simple_union(c->ctx, expr)) {
+            check_keys(c, expr, meta, KEYS("union", "data"),
+                       KEYS("if", "features"));
+        } else {
+            check_keys(c, expr, meta,
+                       KEYS("union", "base", "discriminator", "data"),
+                       KEYS("if", "features"));
+        }
         check_union(c, expr, name);
     } else if (!strcmp(meta, "alternate")) {
         check_keys(c, expr, meta, KEYS("alternate", "data"),

@@ -28,6 +28,9 @@ void qmig_check_keys(QmigCtx *ctx, QmigInfo *info, const QmigValue *obj,
                      const char *source, const char *const *required,
                      const char *const *optional);
 
+/* A legacy simple union: a union without base and discriminator. */
+bool qmig_expr_is_simple_union(const QmigCtx *ctx, const QmigValue *expr);
+
 void qmig_check_exprs(QmigCtx *ctx, const QmigParseResult *parsed);
 
 #endif /* QMIG_EXPR_H */

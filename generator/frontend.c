@@ -100,6 +100,11 @@ void qmig_front_end_set_features(QmigFrontEnd *fe, const char *path)
     fe->features_path = path;
 }
 
+void qmig_front_end_set_legacy(QmigFrontEnd *fe, bool legacy)
+{
+    fe->ctx.legacy = legacy;
+}
+
 const QmigMetadata *qmig_front_end_metadata(const QmigFrontEnd *fe)
 {
     return fe->schema ? fe->meta : NULL;

@@ -12,6 +12,7 @@
 #ifndef QMIG_FRONTEND_H
 #define QMIG_FRONTEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct QmigFrontEnd QmigFrontEnd;
@@ -27,6 +28,14 @@ void qmig_front_end_free(QmigFrontEnd *fe);
  * before running.
  */
 void qmig_front_end_set_features(QmigFrontEnd *fe, const char *path);
+
+/*
+ * Accept the schema language of older QEMU releases (4.2 on), for
+ * checking and comparing their schemas: simple unions, and
+ * documentation without the checks added since (line length, sentence
+ * spacing, completeness, section order, Note/Example sections).
+ */
+void qmig_front_end_set_legacy(QmigFrontEnd *fe, bool legacy);
 
 /*
  * Check the schema at @path.  @pragma_path, if not NULL, names a file

@@ -1,6 +1,7 @@
 /*
  * main.c - the qmig-gen command line.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,10 @@ static const char usage_text[] =
     "                  qapi/pragma.json, which only the root schema includes)\n"
     "  --features PATH also check the migration metadata in PATH (a directory\n"
     "                  of *.json files, or one file) against SCHEMA\n"
+    "  --legacy        accept the schema language of older QEMU releases\n"
+    "                  (4.2 on): simple unions, and documentation without\n"
+    "                  the checks added since (line length, sentence\n"
+    "                  spacing, completeness, section order and kinds)\n"
     "  -h, --help      show this help and exit\n"
     "  --version       show the version and exit\n"
     "\n"
@@ -38,6 +43,7 @@ typedef struct Options {
     const char *pragma;
     const char *features;
     const char *schema;
+    bool legacy;
 } Options;
 
 static int usage_error(const char *fmt, const char *arg)
@@ -66,6 +72,8 @@ static int parse_options(int argc, char **argv, Options *opts)
             opts->pragma = argv[i];
         } else if (!strncmp(arg, "--pragma=", 9)) {
             opts->pragma = arg + 9;
+        } else if (!strcmp(arg, "--legacy")) {
+            opts->legacy = true;
         } else if (!strcmp(arg, "--features")) {
             if (++i == argc) {
                 return usage_error("option '%s' needs a PATH argument", arg);
@@ -106,6 +114,7 @@ int main(int argc, char **argv)
     if (opts.features) {
         qmig_front_end_set_features(fe, opts.features);
     }
+    qmig_front_end_set_legacy(fe, opts.legacy);
     status = qmig_front_end_run(fe, opts.schema, opts.pragma);
     if (status != QMIG_EXIT_OK) {
         fputs(qmig_front_end_error(fe), stderr);

@@ -238,6 +238,17 @@ static QmigIfCond *make_if(Builder *b, const QmigValue *v)
         cond->name = v->u.str;
         return cond;
     }
+    if (v->kind == QMIG_VAL_ARRAY) {
+        /* The legacy list form means all of them. */
+        cond->kind = QMIG_IF_ALL;
+        cond->n_operands = v->u.arr.len;
+        cond->operands = qmig_arena_alloc(
+            arena_of(b), cond->n_operands * sizeof(QmigIfCond *));
+        for (size_t i = 0; i < cond->n_operands; i++) {
+            cond->operands[i] = make_if(b, v->u.arr.items[i]);
+        }
+        return cond;
+    }
     const QmigKeyValue *kv = &v->u.obj.items[0];
     if (!strcmp(kv->key, "not")) {
         cond->kind = QMIG_IF_NOT;
@@ -436,8 +447,50 @@ static void def_struct(Builder *b, const QmigExpr *expr)
     def_definition(b, ent);
 }
 
+/*
+ * QEMU before 7.0: each branch type T becomes q_obj_T-wrapper { data: T },
+ * an implicit enum NAMEKind lists the branches, and the union's own
+ * member 'type' of that enum is the tag.
+ */
+static void def_simple_union(Builder *b, const QmigExpr *expr)
+{
+    QmigEntity *ent = new_definition(b, QMIG_META_OBJECT, expr, "union");
+    const QmigValue *data = qmig_value_get(expr->value, "data");
+    make_variants(b, &ent->variants, data, expr->info);
+    QmigEntity *kind = new_entity(
+        b, QMIG_META_ENUM, qmig_arena_printf(arena_of(b), "%sKind", ent->name),
+        expr->info);
+    kind->ifcond = ent->ifcond;
+    for (size_t i = 0; i < ent->variants.len; i++) {
+        QmigMember *v = ent->variants.items[i];
+        QmigPtrVec wrapped = {0};
+        QmigMember *m = new_member(b, "data", "member", expr->info);
+        m->type_name = v->type_name;
+        qmig_vec_push(arena_of(b), &wrapped, m);
+        v->type_name = make_implicit_object_type(b, v->type_name, expr->info,
+                                                 NULL, "wrapper", &wrapped);
+        QmigMember *value = new_member(b, v->name, "value", expr->info);
+        value->ifcond = v->ifcond;
+        value->defined_in = kind->name;
+        qmig_vec_push(arena_of(b), &kind->values, value);
+    }
+    def_definition(b, kind);
+    QmigMember *tag = new_member(b, "type", "member", expr->info);
+    tag->type_name = kind->name;
+    qmig_vec_push(arena_of(b), &ent->local_members, tag);
+    set_members_defined_in(&ent->local_members, ent->name);
+    set_members_defined_in(&ent->variants, ent->name);
+    ent->has_variants = true;
+    ent->tag_name = "type";
+    def_definition(b, ent);
+}
+
 static void def_union(Builder *b, const QmigExpr *expr)
 {
+    if (qmig_expr_is_simple_union(b->ctx, expr->value)) {
+        def_simple_union(b, expr);
+        return;
+    }
     QmigEntity *ent = new_definition(b, QMIG_META_OBJECT, expr, "union");
     const QmigValue *base = qmig_value_get(expr->value, "base");
     if (base->kind == QMIG_VAL_OBJECT) {
@@ -1011,7 +1064,8 @@ static void check_command(Builder *b, QmigEntity *ent)
     }
     ent->ret_type = resolve_type(b, ent->ret_name, ent->info,
                                  "command's 'returns'");
-    if (qmig_pragma_lists(&b->ctx->pragma.command_returns_exceptions,
+    if (b->ctx->legacy ||
+        qmig_pragma_lists(&b->ctx->pragma.command_returns_exceptions,
                           ent->name)) {
         return;
     }
@@ -1068,13 +1122,8 @@ static void connect_members(Builder *b, QmigDoc *doc, QmigPtrVec *members)
 {
     for (size_t i = 0; i < members->len; i++) {
         QmigMember *m = members->items[i];
-        qmig_doc_connect_member(b->ctx, doc, m->name, m->role, m->info, m);
-        for (size_t k = 0; k < doc->args.len; k++) {
-            const QmigDocSection *sec = doc->args.items[k];
-            if (sec->member == m) {
-                m->doc = sec;
-            }
-        }
+        m->doc = qmig_doc_connect_member(b->ctx, doc, m->name, m->role,
+                                         m->info, m);
         /* A member's features are documented with the definition's. */
         for (size_t k = 0; k < m->features.len; k++) {
             QmigFeature *f = m->features.items[k];

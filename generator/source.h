@@ -64,6 +64,12 @@ typedef struct QmigCtx {
     QmigPragma pragma;
     QmigPtrVec files; /* every QmigFile loaded, in load order */
     unsigned n_errors; /* errors recorded by qmig_report() */
+    /*
+     * The schema language of older QEMU releases (4.2 on): simple
+     * unions, and documentation without the checks added since.  For
+     * checking and comparing old schemas; see frontend.h.
+     */
+    bool legacy;
 } QmigCtx;
 
 /*

@@ -303,6 +303,8 @@ def mode_qemu_accept(args):
     argv = [args.qmig_gen, 'check']
     if args.pragma:
         argv += ['--pragma', args.pragma]
+    if args.legacy:
+        argv.append('--legacy')
     argv.append(args.case)
     status, out, err = run(argv)
     name = args.case
@@ -366,6 +368,8 @@ def main():
     ap.add_argument('--pragma', help='pragma file (qemu-accept mode)')
     ap.add_argument('--features', help='metadata to check with the schema '
                     '(own mode)')
+    ap.add_argument('--legacy', action='store_true',
+                    help='qemu-accept mode: check with qmig-gen --legacy')
     ap.add_argument('--model-only', action='store_true',
                     help='own mode: compare the model, not the doc blocks')
     ap.add_argument('--expect-error', metavar='FILE:LINE[:COL]',
