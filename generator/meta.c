@@ -61,6 +61,8 @@ typedef struct Loader {
     QmigPtrVec param_list;
     /* Raw references kept until names can be resolved (phase 2). */
     QmigPtrVec pending; /* Pending * */
+    unsigned n_absent;    /* metadata names the schema lacks */
+    unsigned n_uncovered; /* schema names without metadata */
 } Loader;
 
 typedef enum PendingKind {
@@ -877,6 +879,7 @@ static void match_qapi_names(Loader *l)
         QmigMetaCap *cap = l->cap_list.items[i];
         cap->qapi = find_member(&caps->values, cap->name, &cap->index);
         if (!cap->qapi) {
+            l->n_absent++;
             qmig_report(l->ctx, cap->info,
                         "capability '%s' is not a value of %s in this schema",
                         cap->name, caps->name);
@@ -886,6 +889,7 @@ static void match_qapi_names(Loader *l)
         QmigMetaParam *param = l->param_list.items[i];
         param->qapi = find_member(&params->members, param->name, &param->index);
         if (!param->qapi) {
+            l->n_absent++;
             qmig_report(l->ctx, param->info,
                         "parameter '%s' is not a member of %s in this schema",
                         param->name, params->name);
@@ -1012,7 +1016,6 @@ static void resolve_names(Loader *l)
     for (size_t i = 0; i < l->pending.len; i++) {
         resolve_pending(l, l->pending.items[i]);
     }
-    qmig_leave_if_errors(l->ctx);
 }
 
 /* Every capability and parameter of the schema needs metadata. */
@@ -1028,6 +1031,7 @@ static void check_coverage(Loader *l)
             qmig_report(l->ctx, w->info,
                         "capability '%s' is waived but has metadata", m->name);
         } else if (!cap && !w) {
+            l->n_uncovered++;
             qmig_report(l->ctx, caps->info,
                         "capability '%s' has no metadata (add it, or waive it "
                         "with a reason)", m->name);
@@ -1044,6 +1048,7 @@ static void check_coverage(Loader *l)
             qmig_report(l->ctx, w->info,
                         "parameter '%s' is waived but has metadata", m->name);
         } else if (!param && !w) {
+            l->n_uncovered++;
             qmig_report(l->ctx, params->info,
                         "parameter '%s' has no metadata (add it, or waive it "
                         "with a reason)", m->name);
@@ -1052,6 +1057,15 @@ static void check_coverage(Loader *l)
             param_type(l, param);
             qmig_vec_push(arena(l), &l->meta->params, param);
         }
+    }
+    if (l->n_absent + l->n_uncovered > 1) {
+        /* What someone backporting metadata to an older QEMU wants. */
+        qmig_report(l->ctx, NULL,
+                    "the metadata and schema '%s' disagree: %u metadata "
+                    "entries name capabilities or parameters the schema "
+                    "lacks, and %u of its capabilities and parameters have "
+                    "no metadata", l->schema->root_path, l->n_absent,
+                    l->n_uncovered);
     }
     qmig_leave_if_errors(l->ctx);
 }
@@ -1791,6 +1805,10 @@ QmigMetadata *qmig_meta_load(QmigCtx *ctx, const QmigSchema *schema,
         }
     }
 
+    /*
+     * Name errors and coverage errors together: checked against an older
+     * or newer schema, this lists every name one side lacks.
+     */
     resolve_names(&l);
     check_coverage(&l);
     check_caps(&l);
