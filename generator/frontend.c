@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "generate.h"
 #include "meta.h"
 #include "parser.h"
 #include "schema.h"
@@ -15,6 +16,7 @@
 
 struct QmigFrontEnd {
     QmigCtx ctx;
+    bool failed;
     QmigParseResult parsed;
     QmigSchema *schema;
     const char *features_path;
@@ -58,6 +60,7 @@ static int run(QmigFrontEnd *fe, const char *path, const char *pragma_path,
     if (setjmp(escape)) {
         fe->schema = NULL;
         fe->meta = NULL;
+        fe->failed = true;
         return fe->ctx.error_status;
     }
     if (pragma_path) {
@@ -92,7 +95,43 @@ int qmig_front_end_run_buffer(QmigFrontEnd *fe, const char *name,
 
 const char *qmig_front_end_error(const QmigFrontEnd *fe)
 {
-    return fe->schema ? NULL : fe->ctx.error;
+    return fe->failed ? fe->ctx.error : NULL;
+}
+
+/* Every file read: the schema, its includes, pragmas and metadata. */
+static void collect_inputs(QmigFrontEnd *fe, QmigPtrVec *inputs)
+{
+    for (size_t i = 0; i < fe->ctx.files.len; i++) {
+        const QmigFile *file = fe->ctx.files.items[i];
+        qmig_vec_push(fe->ctx.arena, inputs, (void *)file->path);
+    }
+}
+
+int qmig_front_end_generate(QmigFrontEnd *fe, const QmigGenOptions *opts,
+                            const char *dir, const char *depfile,
+                            bool list_only)
+{
+    jmp_buf escape;
+    fe->ctx.escape = &escape;
+    if (setjmp(escape)) {
+        fe->failed = true;
+        return fe->ctx.error_status;
+    }
+    QmigOutputSet outputs = {.arena = fe->ctx.arena};
+    qmig_generate(&fe->ctx, fe->schema, fe->meta, opts, &outputs);
+    if (list_only) {
+        qmig_outputs_list(&outputs, dir, stdout);
+        return QMIG_EXIT_OK;
+    }
+    const char *error = NULL;
+    QmigPtrVec inputs = {0};
+    collect_inputs(fe, &inputs);
+    if (!qmig_outputs_write(&outputs, dir, &error) ||
+        (depfile &&
+         !qmig_outputs_depfile(&outputs, dir, depfile, &inputs, &error))) {
+        qmig_fatal_io(&fe->ctx, "%s", error);
+    }
+    return QMIG_EXIT_OK;
 }
 
 void qmig_front_end_set_features(QmigFrontEnd *fe, const char *path)

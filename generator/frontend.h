@@ -63,6 +63,19 @@ const QmigSchema *qmig_front_end_schema(const QmigFrontEnd *fe);
 /* The checked metadata after a successful run with features; else NULL. */
 const QmigMetadata *qmig_front_end_metadata(const QmigFrontEnd *fe);
 
+typedef struct QmigGenOptions QmigGenOptions;
+
+/*
+ * After a successful run: generate every output in memory, then, unless
+ * @list_only, write them under @dir (only those whose content changed)
+ * and the dependency file @depfile if not NULL.  With @list_only, print
+ * the output paths instead.  Returns an exit status; on failure the
+ * diagnostic is in qmig_front_end_error().
+ */
+int qmig_front_end_generate(QmigFrontEnd *fe, const QmigGenOptions *opts,
+                            const char *dir, const char *depfile,
+                            bool list_only);
+
 /* Bytes of arena memory the run used (benchmarks report it). */
 size_t qmig_front_end_memory(const QmigFrontEnd *fe);
 

@@ -8,6 +8,7 @@
 
 #include "dump.h"
 #include "frontend.h"
+#include "generate.h"
 #include "schema.h"
 #include "source.h"
 
@@ -16,23 +17,34 @@
 #endif
 
 static const char usage_text[] =
-    "Usage: qmig-gen COMMAND [OPTIONS] SCHEMA\n"
+    "Usage: qmig-gen check    [OPTIONS] SCHEMA\n"
+    "       qmig-gen dump     [OPTIONS] SCHEMA\n"
+    "       qmig-gen generate -o DIR [OPTIONS] SCHEMA\n"
     "\n"
     "Commands:\n"
-    "  check   check SCHEMA; print nothing when it is valid\n"
-    "  dump    print the checked model of SCHEMA (QEMU test-qapi format)\n"
+    "  check      check SCHEMA (and metadata); print nothing when valid\n"
+    "  dump       print the checked model (QEMU test-qapi format, then the\n"
+    "             metadata)\n"
+    "  generate   write the C configuration API and reference docs to DIR\n"
     "\n"
     "Options:\n"
-    "  --pragma FILE   load the pragmas of FILE first (QEMU keeps them in\n"
-    "                  qapi/pragma.json, which only the root schema includes)\n"
-    "  --features PATH also check the migration metadata in PATH (a directory\n"
-    "                  of *.json files, or one file) against SCHEMA\n"
-    "  --legacy        accept the schema language of older QEMU releases\n"
-    "                  (4.2 on): simple unions, and documentation without\n"
-    "                  the checks added since (line length, sentence\n"
-    "                  spacing, completeness, section order and kinds)\n"
-    "  -h, --help      show this help and exit\n"
-    "  --version       show the version and exit\n"
+    "  --pragma FILE     load the pragmas of FILE first (QEMU keeps them in\n"
+    "                    qapi/pragma.json, which only the root includes)\n"
+    "  --features PATH   migration metadata: a directory of *.json files, or\n"
+    "                    one file (docs/metadata-language.rst)\n"
+    "  --legacy          accept the schema language of older QEMU releases\n"
+    "                    (4.2 on): simple unions, and documentation without\n"
+    "                    the checks added since (line length, sentence\n"
+    "                    spacing, completeness, section order and kinds)\n"
+    "  -o, --output-dir DIR   generate: where outputs go\n"
+    "  --prefix P        generate: file and symbol prefix (default "
+    "'" QMIG_DEFAULT_PREFIX "')\n"
+    "  --module NAME     generate: only what module NAME defines (e.g.\n"
+    "                    'migration' over QEMU's qapi-schema.json)\n"
+    "  --list-outputs    generate: print the output paths, write nothing\n"
+    "  --depfile FILE    generate: also write a Make-style dependency file\n"
+    "  -h, --help        show this help and exit\n"
+    "  --version         show the version and exit\n"
     "\n"
     "Exit status: 0 valid, 1 schema errors, 2 usage or I/O errors.\n"
     "Diagnostics: FILE:LINE[:COL]: error: MESSAGE, preceded by the include\n"
@@ -40,10 +52,15 @@ static const char usage_text[] =
 
 typedef struct Options {
     const char *command;
+    const char *schema;
     const char *pragma;
     const char *features;
-    const char *schema;
+    const char *output_dir;
+    const char *prefix;
+    const char *module;
+    const char *depfile;
     bool legacy;
+    bool list_outputs;
 } Options;
 
 static int usage_error(const char *fmt, const char *arg)
@@ -54,33 +71,66 @@ static int usage_error(const char *fmt, const char *arg)
     return QMIG_EXIT_USAGE;
 }
 
+typedef struct ValueOption {
+    const char *name;
+    const char *alias;
+    size_t offset;
+} ValueOption;
+
+static const ValueOption value_options[] = {
+    {"--pragma", NULL, offsetof(Options, pragma)},
+    {"--features", NULL, offsetof(Options, features)},
+    {"--output-dir", "-o", offsetof(Options, output_dir)},
+    {"--prefix", NULL, offsetof(Options, prefix)},
+    {"--module", NULL, offsetof(Options, module)},
+    {"--depfile", NULL, offsetof(Options, depfile)},
+};
+
+/* --name VALUE, --name=VALUE or -o VALUE; 0 if @arg is no such option. */
+static int take_value(int argc, char **argv, int *i, Options *opts)
+{
+    const char *arg = argv[*i];
+    for (size_t k = 0; k < sizeof(value_options) / sizeof(value_options[0]);
+         k++) {
+        const ValueOption *o = &value_options[k];
+        size_t len = strlen(o->name);
+        const char **slot = (const char **)((char *)opts + o->offset);
+        if (!strcmp(arg, o->name) || (o->alias && !strcmp(arg, o->alias))) {
+            if (++*i == argc) {
+                return usage_error("option '%s' needs an argument", arg);
+            }
+            *slot = argv[*i];
+            return -1;
+        }
+        if (!strncmp(arg, o->name, len) && arg[len] == '=') {
+            *slot = arg + len + 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Returns -1 when the options were parsed, else an exit status. */
 static int parse_options(int argc, char **argv, Options *opts)
 {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
+        int taken = take_value(argc, argv, &i, opts);
+        if (taken > 0) {
+            return taken;
+        } else if (taken < 0) {
+            continue;
+        }
         if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
             fputs(usage_text, stdout);
             return QMIG_EXIT_OK;
         } else if (!strcmp(arg, "--version")) {
             printf("qmig-gen %s\n", QMIG_VERSION);
             return QMIG_EXIT_OK;
-        } else if (!strcmp(arg, "--pragma")) {
-            if (++i == argc) {
-                return usage_error("option '%s' needs a FILE argument", arg);
-            }
-            opts->pragma = argv[i];
-        } else if (!strncmp(arg, "--pragma=", 9)) {
-            opts->pragma = arg + 9;
         } else if (!strcmp(arg, "--legacy")) {
             opts->legacy = true;
-        } else if (!strcmp(arg, "--features")) {
-            if (++i == argc) {
-                return usage_error("option '%s' needs a PATH argument", arg);
-            }
-            opts->features = argv[i];
-        } else if (!strncmp(arg, "--features=", 11)) {
-            opts->features = arg + 11;
+        } else if (!strcmp(arg, "--list-outputs")) {
+            opts->list_outputs = true;
         } else if (arg[0] == '-' && arg[1] != '\0') {
             return usage_error("unknown option '%s'", arg);
         } else if (!opts->command) {
@@ -91,22 +141,70 @@ static int parse_options(int argc, char **argv, Options *opts)
             return usage_error("unexpected argument '%s'", arg);
         }
     }
+    return -1;
+}
+
+static int check_options(const Options *opts)
+{
     if (!opts->command) {
         return usage_error("%s", "missing COMMAND");
     }
-    if (strcmp(opts->command, "check") && strcmp(opts->command, "dump")) {
+    bool generate = !strcmp(opts->command, "generate");
+    if (!generate && strcmp(opts->command, "check") &&
+        strcmp(opts->command, "dump")) {
         return usage_error("unknown command '%s'", opts->command);
     }
     if (!opts->schema) {
         return usage_error("%s", "missing SCHEMA");
     }
+    if (!generate && (opts->output_dir || opts->prefix || opts->module ||
+                      opts->depfile || opts->list_outputs)) {
+        return usage_error("'%s' does not take generate options",
+                           opts->command);
+    }
+    if (generate && !opts->output_dir) {
+        return usage_error("%s", "generate needs -o DIR");
+    }
+    if (opts->prefix && !qmig_prefix_is_valid(opts->prefix)) {
+        return usage_error("--prefix '%s' may use only letters, digits, "
+                           "'_', '.' and '-', and not start with a digit",
+                           opts->prefix);
+    }
     return -1;
+}
+
+static int run_generate(QmigFrontEnd *fe, const Options *opts)
+{
+    const char *sources = opts->schema;
+    char *buf = NULL;
+    if (opts->features) {
+        size_t n = strlen(opts->schema) + strlen(opts->features) + 8;
+        buf = malloc(n);
+        if (!buf) {
+            fprintf(stderr, "qmig-gen: out of memory\n");
+            return QMIG_EXIT_USAGE;
+        }
+        snprintf(buf, n, "%s and %s", opts->schema, opts->features);
+        sources = buf;
+    }
+    QmigGenOptions gen = {
+        .prefix = opts->prefix,
+        .module = opts->module,
+        .sources = sources,
+    };
+    int status = qmig_front_end_generate(fe, &gen, opts->output_dir,
+                                         opts->depfile, opts->list_outputs);
+    free(buf);
+    return status;
 }
 
 int main(int argc, char **argv)
 {
     Options opts = {0};
     int status = parse_options(argc, argv, &opts);
+    if (status < 0) {
+        status = check_options(&opts);
+    }
     if (status >= 0) {
         return status;
     }
@@ -116,9 +214,7 @@ int main(int argc, char **argv)
     }
     qmig_front_end_set_legacy(fe, opts.legacy);
     status = qmig_front_end_run(fe, opts.schema, opts.pragma);
-    if (status != QMIG_EXIT_OK) {
-        fputs(qmig_front_end_error(fe), stderr);
-    } else if (!strcmp(opts.command, "dump")) {
+    if (status == QMIG_EXIT_OK && !strcmp(opts.command, "dump")) {
         qmig_dump_schema(stdout, qmig_front_end_schema(fe));
         if (qmig_front_end_metadata(fe)) {
             qmig_dump_metadata(stdout, qmig_front_end_metadata(fe));
@@ -127,6 +223,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "qmig-gen: error: cannot write output\n");
             status = QMIG_EXIT_USAGE;
         }
+    } else if (status == QMIG_EXIT_OK && !strcmp(opts.command, "generate")) {
+        status = run_generate(fe, &opts);
+    }
+    if (status != QMIG_EXIT_OK && qmig_front_end_error(fe)) {
+        fputs(qmig_front_end_error(fe), stderr);
     }
     if (getenv("QMIG_STATS")) {
         /* For the benchmarks: how much the model of this schema took. */

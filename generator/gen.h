@@ -1,0 +1,39 @@
+/*
+ * gen.h - what every emitter gets: the checked model, the metadata,
+ * naming prefixes, and the set of outputs to fill.
+ *
+ * Emitters only read the model; they write into in-memory outputs
+ * (output.h), which the driver writes to disk once all have succeeded.
+ */
+#ifndef QMIG_GEN_H
+#define QMIG_GEN_H
+
+#include "meta.h"
+#include "output.h"
+#include "schema.h"
+#include "source.h"
+
+typedef struct QmigGen {
+    QmigCtx *ctx;
+    QmigArena *arena;
+    const QmigSchema *schema;
+    const QmigMetadata *meta;  /* NULL without --features */
+    const QmigModule *module;  /* --module, or NULL for the whole schema */
+    const char *file_prefix;   /* "qmig-migration-" */
+    const char *c_prefix;      /* "qmig_migration_" */
+    const char *upper_prefix;  /* "QMIG_MIGRATION_" */
+    const char *type_prefix;   /* "QmigMigration" */
+    const char *sources;       /* for banners: "schema/migration.json ..." */
+    QmigOutputSet outputs;
+} QmigGen;
+
+/* The C configuration API: types, validation, channels, handshake. */
+void qmig_gen_c(QmigGen *gen);
+
+/* The reference documentation: rST pages and the rule table. */
+void qmig_gen_rst(QmigGen *gen);
+
+/* Upper-case C identifier of @name: "multifd-channels" -> "MULTIFD_CHANNELS". */
+const char *qmig_gen_upper(QmigGen *gen, const char *name);
+
+#endif /* QMIG_GEN_H */

@@ -1,0 +1,94 @@
+/*
+ * generate.c - run every emitter; see generate.h.
+ */
+#include "generate.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "cname.h"
+#include "gen.h"
+
+bool qmig_prefix_is_valid(const char *prefix)
+{
+    for (const char *p = prefix; *p; p++) {
+        bool ok = isalpha((unsigned char)*p) || strchr("_.-", *p) ||
+                  (p != prefix && isdigit((unsigned char)*p));
+        if (!ok || (unsigned char)*p >= 128) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* "qmig-migration-" -> "QmigMigration": each word capitalised. */
+static const char *type_prefix(QmigArena *arena, const char *prefix)
+{
+    char *out = qmig_arena_alloc(arena, strlen(prefix) + 1);
+    char *p = out;
+    bool start = true;
+    for (const char *q = prefix; *q; q++) {
+        if (!isalnum((unsigned char)*q)) {
+            start = true;
+            continue;
+        }
+        *p++ = start ? (char)toupper((unsigned char)*q) : *q;
+        start = false;
+    }
+    *p = '\0';
+    return out;
+}
+
+static const QmigModule *find_module(QmigCtx *ctx, const QmigSchema *schema,
+                                     const char *name)
+{
+    const char *json = qmig_arena_printf(ctx->arena, "%s.json", name);
+    for (size_t i = 0; i < schema->modules.len; i++) {
+        const QmigModule *mod = schema->modules.items[i];
+        const char *base = strrchr(mod->name, '/');
+        base = base ? base + 1 : mod->name;
+        if (!strcmp(mod->name, name) || !strcmp(mod->name, json) ||
+            !strcmp(base, json)) {
+            return mod;
+        }
+    }
+    char *known = "";
+    for (size_t i = 0; i < schema->modules.len; i++) {
+        const QmigModule *mod = schema->modules.items[i];
+        known = qmig_arena_printf(ctx->arena, "%s%s%s", known, i ? ", " : "",
+                                  mod->name);
+    }
+    qmig_fatal_io(ctx, "schema '%s' has no module '%s'; its modules are: %s",
+                  schema->root_path, name, known);
+}
+
+void qmig_generate(QmigCtx *ctx, const QmigSchema *schema,
+                   const QmigMetadata *meta, const QmigGenOptions *opts,
+                   QmigOutputSet *outputs)
+{
+    QmigGen gen = {
+        .ctx = ctx,
+        .arena = ctx->arena,
+        .schema = schema,
+        .meta = meta,
+        .sources = opts->sources,
+        .outputs = {.arena = ctx->arena},
+    };
+    const char *prefix = opts->prefix ? opts->prefix : QMIG_DEFAULT_PREFIX;
+    gen.file_prefix = prefix;
+    gen.c_prefix = qmig_c_name(ctx->arena, prefix, false);
+    gen.upper_prefix = qmig_gen_upper(&gen, prefix);
+    gen.type_prefix = type_prefix(ctx->arena, prefix);
+    if (opts->module) {
+        gen.module = find_module(ctx, schema, opts->module);
+        if (meta && meta->cap_enum->module != gen.module) {
+            qmig_fatal_io(ctx, "module '%s' does not define %s, which the "
+                               "metadata describes (module '%s' does)",
+                          gen.module->name, meta->cap_enum->name,
+                          meta->cap_enum->module->name);
+        }
+    }
+    qmig_gen_c(&gen);
+    qmig_gen_rst(&gen);
+    *outputs = gen.outputs;
+}
