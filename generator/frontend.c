@@ -103,7 +103,8 @@ static void collect_inputs(QmigFrontEnd *fe, QmigPtrVec *inputs)
 {
     for (size_t i = 0; i < fe->ctx.files.len; i++) {
         const QmigFile *file = fe->ctx.files.items[i];
-        qmig_vec_push(fe->ctx.arena, inputs, (void *)file->path);
+        /* Absolute: ninja reads depfiles relative to its own directory. */
+        qmig_vec_push(fe->ctx.arena, inputs, (void *)file->abspath);
     }
 }
 

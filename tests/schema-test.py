@@ -5,6 +5,9 @@
 # Usage:
 #   schema-test.py --qmig-gen EXE own [--update] [--input-dir D]
 #                  [--golden-dir D] [--make SCRIPT --workdir D] CASE
+#   schema-test.py --qmig-gen EXE meta [--update] [--schema SCHEMA]
+#                  DIR/NAME          (metadata case: NAME.json checked
+#                                     with SCHEMA, default schema.json)
 #   schema-test.py --qmig-gen EXE qemu DIR/NAME.json
 #   schema-test.py --qmig-gen EXE qemu-accept [--pragma FILE]
 #                  [--expect-error FILE:LINE[:COL]] SCHEMA
@@ -154,7 +157,12 @@ def mode_own(args):
         cut = out.find(b'\ndoc ')
         if cut >= 0:
             out = out[:cut + 1]
+    return check_goldens(name, status, out, err, err_path, out_path, update)
 
+
+def check_goldens(name, status, out, err, err_path, out_path, update):
+    """Compare a run with NAME.err (exit status 1, or 2 for an
+    unreadable input) or NAME.out (exit status 0), or rewrite them."""
     if update:
         if status == 0:
             write_bytes(out_path, out)
@@ -177,8 +185,9 @@ def mode_own(args):
 
     problems = []
     if exp_err is not None:
-        # Unreadable root schema: exit 2; any other error: exit 1.
-        want = 2 if exp_err.startswith(b"error: can't read schema file") \
+        # Unreadable root schema or metadata: exit 2; any other error: 1.
+        want = 2 if exp_err.startswith((b"error: can't read schema file",
+                                        b"error: can't read metadata")) \
             else 1
         if status != want:
             problems.append('expected exit status %d, got %s'
@@ -201,6 +210,27 @@ def mode_own(args):
             print(p.rstrip('\n'))
         return FAIL
     return PASS
+
+
+# ---------------------------------------------------------------------------
+# Mode 'meta': metadata cases (tests/features).  In DIR, run
+#   qmig-gen dump --features NAME.json SCHEMA
+# and compare with NAME.err / NAME.out as in mode 'own'.
+
+def mode_meta(args):
+    case = args.case
+    if case.endswith('.json'):
+        case = case[:-5]
+    directory = os.path.dirname(case) or '.'
+    name = os.path.basename(case)
+    update = args.update or os.environ.get('QMIG_TEST_REGENERATE', '') \
+        not in ('', '0')
+    status, out, err = run([args.qmig_gen, 'dump', '--features',
+                            name + '.json', args.schema or 'schema.json'],
+                           cwd=directory)
+    return check_goldens(name, status, out, err,
+                         os.path.join(directory, name + '.err'),
+                         os.path.join(directory, name + '.out'), update)
 
 
 # ---------------------------------------------------------------------------
@@ -356,7 +386,7 @@ def mode_list_own(args):
 def main():
     ap = argparse.ArgumentParser(description='Run one qmig schema test')
     ap.add_argument('--qmig-gen', help='path of the qmig-gen executable')
-    ap.add_argument('mode', choices=['own', 'qemu', 'qemu-accept',
+    ap.add_argument('mode', choices=['own', 'meta', 'qemu', 'qemu-accept',
                                      'list-qemu', 'list-own'])
     ap.add_argument('case', help='the schema file (or directory to list)')
     ap.add_argument('-u', '--update', action='store_true',
@@ -366,6 +396,9 @@ def main():
     ap.add_argument('--make', help='script generating CASE.json at test time')
     ap.add_argument('--workdir', help='where --make writes its files')
     ap.add_argument('--pragma', help='pragma file (qemu-accept mode)')
+    ap.add_argument('--schema', help='meta mode: the schema to check the '
+                    'case with, relative to its directory (default '
+                    'schema.json)')
     ap.add_argument('--features', help='metadata to check with the schema '
                     '(own mode)')
     ap.add_argument('--legacy', action='store_true',
@@ -384,7 +417,7 @@ def main():
     if not args.qmig_gen:
         ap.error('--qmig-gen is required')
     args.qmig_gen = os.path.abspath(args.qmig_gen)
-    return {'own': mode_own, 'qemu': mode_qemu,
+    return {'own': mode_own, 'meta': mode_meta, 'qemu': mode_qemu,
             'qemu-accept': mode_qemu_accept}[args.mode](args)
 
 
