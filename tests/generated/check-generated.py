@@ -164,11 +164,14 @@ def main():
     ap.add_argument('--expect', action='append', default=[],
                     help='an output the build expects (outputs mode)')
     ap.add_argument('-u', '--update', action='store_true')
-    ap.add_argument('gen_args', nargs=argparse.REMAINDER,
-                    help='arguments of qmig-gen generate after --')
-    args = ap.parse_args()
-    if args.gen_args and args.gen_args[0] == '--':
-        args.gen_args = args.gen_args[1:]
+    # Everything after '--' is for qmig-gen generate.
+    argv = sys.argv[1:]
+    gen_args = []
+    if '--' in argv:
+        cut = argv.index('--')
+        argv, gen_args = argv[:cut], argv[cut + 1:]
+    args = ap.parse_args(argv)
+    args.gen_args = gen_args
     args.qmig_gen = os.path.abspath(args.qmig_gen)
     return {'golden': mode_golden, 'idempotent': mode_idempotent,
             'compile': mode_compile, 'outputs': mode_outputs}[args.mode](args)
