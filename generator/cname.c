@@ -4,52 +4,41 @@
 #include "cname.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
+/* Sorted (strcmp order) for bsearch(): checked for every member name. */
 static const char *const reserved_names[] = {
-    /* C89 */
-    "auto", "break", "case", "char", "const", "continue", "default", "do",
-    "double", "else", "enum", "extern", "float", "for", "goto", "if", "int",
-    "long", "register", "return", "short", "signed", "sizeof", "static",
-    "struct", "switch", "typedef", "union", "unsigned", "void", "volatile",
-    "while",
-    /* C99 */
-    "inline", "restrict", "_Bool", "_Complex", "_Imaginary",
-    /* C11 */
-    "_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn",
-    "_Static_assert", "_Thread_local",
-    /* GCC */
-    "asm", "typeof",
-    /* C++ */
-    "bool", "catch", "class", "const_cast", "delete", "dynamic_cast",
-    "explicit", "false", "friend", "mutable", "namespace", "new", "operator",
-    "private", "protected", "public", "reinterpret_cast", "static_cast",
-    "template", "this", "throw", "true", "try", "typeid", "typename", "using",
-    "virtual", "wchar_t", "and", "and_eq", "bitand", "bitor", "compl", "not",
-    "not_eq", "or", "or_eq", "xor", "xor_eq",
-    /* Names polluted by compilers and system headers */
-    "unix", "errno", "mips", "sparc", "i386", "linux",
+    "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic",
+    "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local", "and",
+    "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case",
+    "catch", "char", "class", "compl", "const", "const_cast", "continue",
+    "default", "delete", "do", "double", "dynamic_cast", "else", "enum",
+    "errno", "explicit", "extern", "false", "float", "for", "friend", "goto",
+    "i386", "if", "inline", "int", "linux", "long", "mips", "mutable",
+    "namespace", "new", "not", "not_eq", "operator", "or", "or_eq",
+    "private", "protected", "public", "register", "reinterpret_cast",
+    "restrict", "return", "short", "signed", "sizeof", "sparc", "static",
+    "static_cast", "struct", "switch", "template", "this", "throw", "true",
+    "try", "typedef", "typeid", "typename", "typeof", "union", "unix",
+    "unsigned", "using", "virtual", "void", "volatile", "wchar_t", "while",
+    "xor", "xor_eq",
 };
 
+static int cmp_reserved(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
+/*
+ * C89, C99, C11, GCC and C++ keywords, and names polluted by compilers
+ * and system headers (QEMU's list in scripts/qapi/common.py).
+ */
 static bool is_reserved(const char *name)
 {
-    /*
-     * Every reserved name is at most 16 characters long and starts with
-     * a lower-case letter or '_': most names are rejected without a
-     * single comparison.  This runs for every member of every type.
-     */
-    size_t len = strlen(name);
-    if (len > 16 || !((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_')) {
-        return false;
-    }
-    for (size_t i = 0; i < sizeof(reserved_names) / sizeof(reserved_names[0]);
-         i++) {
-        if (reserved_names[i][0] == name[0] &&
-            !strcmp(reserved_names[i], name)) {
-            return true;
-        }
-    }
-    return false;
+    return bsearch(name, reserved_names,
+                   sizeof(reserved_names) / sizeof(reserved_names[0]),
+                   sizeof(reserved_names[0]), cmp_reserved) != NULL;
 }
 
 char *qmig_c_name(QmigArena *arena, const char *name, bool protect)

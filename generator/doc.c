@@ -74,6 +74,15 @@ static size_t cp_count(const char *s, size_t n)
 static size_t rstrip_len(const char *s, size_t n)
 {
     while (n > 0) {
+        unsigned char last = (unsigned char)s[n - 1];
+        if (last < 0x80) {
+            /* ASCII, the common case: no decoding needed. */
+            if (!py_space(last)) {
+                break;
+            }
+            n--;
+            continue;
+        }
         size_t start = n - 1;
         while (start > 0 && ((unsigned char)s[start] & 0xC0) == 0x80) {
             start--;
@@ -92,6 +101,13 @@ static size_t indent_of(const char *s, size_t n)
 {
     size_t count = 0;
     for (size_t i = 0; i < n; count++) {
+        if ((unsigned char)s[i] < 0x80) {
+            if (!py_space((unsigned char)s[i])) {
+                break;
+            }
+            i++;
+            continue;
+        }
         size_t len;
         if (!py_space(decode(s + i, n - i, &len))) {
             break;
@@ -173,6 +189,12 @@ static long find_single_space(const char *s, size_t n)
         }
     }
     while (i < n) {
+        /* Most bytes cannot start a match: skip them cheaply. */
+        char c = s[i];
+        if (c != 'e' && c != '.' && c != '!' && c != '?') {
+            i++;
+            continue;
+        }
         if (s[i] == 'e' && (i == 0 || !word_char(cp_before(s, i))) &&
             starts_with(s + i, n - i, "e.g.") &&
             space_then_sentence(s, n, i + 4)) {

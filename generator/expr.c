@@ -712,10 +712,14 @@ static void check_expr(QmigCtx *ctx, QmigExpr *expr)
     const QmigValue *value = expr->value;
     const char *meta = NULL;
     size_t n_metas = 0;
-    for (size_t i = 0; i < N_METAS; i++) {
-        if (qmig_value_has(value, metas[i])) {
-            meta = metas[i];
-            n_metas++;
+    /* One pass over the keys: this runs for every definition. */
+    for (size_t k = 0; k < value->u.obj.len; k++) {
+        const char *key = value->u.obj.items[k].key;
+        for (size_t i = 0; i < N_METAS; i++) {
+            if (key[0] == metas[i][0] && !strcmp(key, metas[i])) {
+                meta = metas[i];
+                n_metas++;
+            }
         }
     }
     if (n_metas != 1) {

@@ -209,14 +209,15 @@ static const QmigValue *get_list(Loader *l, const QmigExpr *expr,
     return v;
 }
 
+/* [a-z][a-z0-9-]*: ids appear in reports, C identifiers and anchors. */
 static bool is_rule_id(const char *s)
 {
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))) {
+    if (!(*s >= 'a' && *s <= 'z')) {
         return false;
     }
     for (; *s; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '-' || *s == '.')) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '-')) {
             return false;
         }
     }
@@ -264,8 +265,8 @@ static QmigMetaRule *new_rule(Loader *l, const QmigInfo *info, const char *id,
                               QmigRuleOrigin kind)
 {
     if (!is_rule_id(id)) {
-        fail(l, info, "rule id '%s' must start with a letter and use only "
-                      "letters, digits, '-' and '.'", id);
+        fail(l, info, "rule id '%s' must start with a lower-case letter and "
+                      "use only lower-case letters, digits and '-'", id);
     }
     QmigMetaRule *rule = QMIG_NEW(arena(l), QmigMetaRule);
     rule->id = id;
@@ -619,7 +620,8 @@ static void def_parameter(Loader *l, const QmigExpr *expr)
     param->side = get_enum(l, expr, "side", qmig_side_names, 0);
     param->handshake = get_enum(l, expr, "handshake", qmig_handshake_names, 0);
     param->status = get_enum(l, expr, "status", qmig_status_names, 0);
-    param->unit = get_enum(l, expr, "unit", qmig_unit_names, QMIG_UNIT_NONE);
+    /* "none" is the absence of a unit, not a value to write. */
+    param->unit = get_enum(l, expr, "unit", qmig_unit_names + 1, -1) + 1;
     param->since = get_string(l, expr, expr->value, "since");
     const char *cap = get_string(l, expr, expr->value, "capability");
     if (cap) {
@@ -634,8 +636,13 @@ static void def_parameter(Loader *l, const QmigExpr *expr)
     param->power_of_two = pot != NULL;
     const QmigValue *values = get_list(l, expr, "values", false);
     for (size_t i = 0; values && i < values->u.arr.len; i++) {
-        qmig_vec_push(arena(l), &param->values,
-                      (void *)values->u.arr.items[i]->u.str);
+        const char *v = values->u.arr.items[i]->u.str;
+        for (size_t k = 0; k < param->values.len; k++) {
+            if (!strcmp(param->values.items[k], v)) {
+                fail(l, expr->info, "'%s' is listed twice in 'values'", v);
+            }
+        }
+        qmig_vec_push(arena(l), &param->values, (void *)v);
     }
     if (values && !values->u.arr.len) {
         fail(l, expr->info, "'values' must not be empty");
@@ -912,7 +919,11 @@ static void resolve_atom(Loader *l, QmigCond *c)
     switch (c->kind) {
     case QMIG_COND_CAP:
         c->cap = qmig_strmap_get(l->caps, c->lhs);
-        if (!c->cap) {
+        if (!c->cap && qmig_strmap_get(l->waivers, c->lhs)) {
+            qmig_report(l->ctx, c->info, "%s uses capability '%s', which is "
+                        "waived: rules can only use capabilities with "
+                        "metadata", c->where, c->lhs);
+        } else if (!c->cap) {
             qmig_report(l->ctx, c->info, "%s uses unknown capability '%s'",
                         c->where, c->lhs);
         }
@@ -927,7 +938,11 @@ static void resolve_atom(Loader *l, QmigCond *c)
         break;
     case QMIG_COND_COMPARE:
         c->param = qmig_strmap_get(l->params, c->lhs);
-        if (!c->param) {
+        if (!c->param && qmig_strmap_get(l->waivers, c->lhs)) {
+            qmig_report(l->ctx, c->info, "%s uses parameter '%s', which is "
+                        "waived: rules can only use parameters with "
+                        "metadata", c->where, c->lhs);
+        } else if (!c->param) {
             qmig_report(l->ctx, c->info, "%s uses unknown parameter '%s'",
                         c->where, c->lhs);
         }
@@ -1088,7 +1103,11 @@ static const char *doc_since(Loader *l, const QmigMember *m)
     if (!m->doc || !m->doc->text) {
         return NULL;
     }
+    /* QEMU writes both "(since X.Y)" and "(Since X.Y)". */
     const char *p = strstr(m->doc->text, "(since ");
+    if (!p) {
+        p = strstr(m->doc->text, "(Since ");
+    }
     if (!p) {
         return NULL;
     }
@@ -1493,8 +1512,10 @@ static void check_range(Loader *l, QmigMetaParam *param)
     QmigInt lo, hi;
     bool has_lo = bound_value(&param->min, &lo);
     bool has_hi = bound_value(&param->max, &hi);
-    if (param->min.kind == QMIG_BOUND_LITERAL &&
-        param->max.kind == QMIG_BOUND_LITERAL && qmig_int_cmp(lo, hi) > 0) {
+    /* Bounds on other parameters depend on the configuration. */
+    if (param->min.kind != QMIG_BOUND_PARAM &&
+        param->max.kind != QMIG_BOUND_PARAM && has_lo && has_hi &&
+        qmig_int_cmp(lo, hi) > 0) {
         fail(l, param->info, "min %s of parameter '%s' is greater than its "
                              "max %s", param->min.text, param->name,
              param->max.text);
@@ -1749,9 +1770,10 @@ static void check_channels(Loader *l)
     QmigStrMap *state = qmig_strmap_new(arena(l));
     for (size_t i = 0; i < l->meta->channels.len; i++) {
         QmigMetaChannel *ch = l->meta->channels.items[i];
-        if (ch->count_param && ch->count_param->kind != QMIG_PARAM_INT) {
+        if (ch->count_param && (ch->count_param->kind != QMIG_PARAM_INT ||
+                                ch->count_param->type_min.negative)) {
             fail(l, ch->info, "count of channel '%s' is parameter '%s', which "
-                              "is not an integer (its type is '%s')",
+                              "is not an unsigned integer (its type is '%s')",
                  ch->name, ch->count_param->name, type_name(ch->count_param));
         }
         visit_after(l, ch, state);

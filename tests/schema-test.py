@@ -8,6 +8,10 @@
 #   schema-test.py --qmig-gen EXE meta [--update] [--schema SCHEMA]
 #                  DIR/NAME          (metadata case: NAME.json checked
 #                                     with SCHEMA, default schema.json)
+#   schema-test.py --qmig-gen EXE backport [--update] --pragma FILE
+#                  --features DIR --golden FILE --src-dir D --qemu-dir D
+#                  SCHEMA            (qmig-gen check --legacy of an old
+#                                     schema with today's metadata)
 #   schema-test.py --qmig-gen EXE qemu DIR/NAME.json
 #   schema-test.py --qmig-gen EXE qemu-accept [--pragma FILE]
 #                  [--expect-error FILE:LINE[:COL]] SCHEMA
@@ -234,6 +238,57 @@ def mode_meta(args):
 
 
 # ---------------------------------------------------------------------------
+# Mode 'backport': check an older QEMU schema (legacy mode) with our
+# metadata; stderr, with the source and QEMU directories replaced by $SRC
+# and $QEMU, must equal the golden.  An empty golden means a clean check
+# (exit status 0); otherwise the exit status must be 1.
+
+def mode_backport(args):
+    name = os.path.basename(args.golden)
+    update = args.update or os.environ.get('QMIG_TEST_REGENERATE', '') \
+        not in ('', '0')
+    # Normalised absolute paths, so that the prefixes below match
+    # however meson spells the directories.
+    argv = [args.qmig_gen, 'check', '--legacy']
+    if args.pragma:
+        argv += ['--pragma', os.path.abspath(args.pragma)]
+    argv += ['--features', os.path.abspath(args.features),
+             os.path.abspath(args.case)]
+    status, out, err = run(argv)
+    for directory, var in ((args.src_dir, b'$SRC'), (args.qemu_dir, b'$QEMU')):
+        if directory:
+            prefix = os.path.abspath(directory).rstrip('/').encode()
+            err = err.replace(prefix + b'/', var + b'/')
+    if update:
+        if status not in (0, 1) or out:
+            show_output(out, err)
+            return fail(name, 'cannot regenerate: %s'
+                        % describe_status(status))
+        write_bytes(args.golden, err)
+        print('%s: regenerated' % name)
+        return PASS
+    expected = read_bytes(args.golden)
+    if expected is None:
+        return fail(name, '%s does not exist (run with --update to create '
+                    'it)' % args.golden)
+    problems = []
+    want = 1 if expected else 0
+    if status != want:
+        problems.append('expected exit status %d, got %s'
+                        % (want, describe_status(status)))
+    if err != expected:
+        problems.append(diff(name, 'stderr', expected, err))
+    if out:
+        problems.append(diff(name, 'stdout', b'', out))
+    if problems:
+        print('%s: FAIL' % name)
+        for p in problems:
+            print(p.rstrip('\n'))
+        return FAIL
+    return PASS
+
+
+# ---------------------------------------------------------------------------
 # Mode 'qemu': QEMU's own parser test cases
 
 QEMU_LOC = re.compile(rb'^(.+?):(\d+)(?::(\d+))?: ')
@@ -386,7 +441,8 @@ def mode_list_own(args):
 def main():
     ap = argparse.ArgumentParser(description='Run one qmig schema test')
     ap.add_argument('--qmig-gen', help='path of the qmig-gen executable')
-    ap.add_argument('mode', choices=['own', 'meta', 'qemu', 'qemu-accept',
+    ap.add_argument('mode', choices=['own', 'meta', 'backport', 'qemu',
+                                     'qemu-accept',
                                      'list-qemu', 'list-own'])
     ap.add_argument('case', help='the schema file (or directory to list)')
     ap.add_argument('-u', '--update', action='store_true',
@@ -395,12 +451,16 @@ def main():
     ap.add_argument('--golden-dir', help='directory holding CASE.err/.out')
     ap.add_argument('--make', help='script generating CASE.json at test time')
     ap.add_argument('--workdir', help='where --make writes its files')
-    ap.add_argument('--pragma', help='pragma file (qemu-accept mode)')
+    ap.add_argument('--pragma', help='pragma file (qemu-accept and '
+                    'backport modes)')
+    ap.add_argument('--golden', help='backport mode: the expected stderr')
+    ap.add_argument('--src-dir', help='backport mode: shown as $SRC')
+    ap.add_argument('--qemu-dir', help='backport mode: shown as $QEMU')
     ap.add_argument('--schema', help='meta mode: the schema to check the '
                     'case with, relative to its directory (default '
                     'schema.json)')
     ap.add_argument('--features', help='metadata to check with the schema '
-                    '(own mode)')
+                    '(own and backport modes)')
     ap.add_argument('--legacy', action='store_true',
                     help='qemu-accept mode: check with qmig-gen --legacy')
     ap.add_argument('--model-only', action='store_true',
@@ -417,7 +477,8 @@ def main():
     if not args.qmig_gen:
         ap.error('--qmig-gen is required')
     args.qmig_gen = os.path.abspath(args.qmig_gen)
-    return {'own': mode_own, 'meta': mode_meta, 'qemu': mode_qemu,
+    return {'own': mode_own, 'meta': mode_meta, 'backport': mode_backport,
+            'qemu': mode_qemu,
             'qemu-accept': mode_qemu_accept}[args.mode](args)
 
 

@@ -31,8 +31,15 @@ void qmig_violations_add(QmigViolations *out, const QmigSchemaDesc *schema,
             break;
         }
     }
+    /*
+     * Full: keep the QMIG_VIOLATIONS_MAX first rules in rule order, so
+     * the report does not depend on the order of the checks.
+     */
     if (count == QMIG_VIOLATIONS_MAX) {
-        return; /* full: the first QMIG_VIOLATIONS_MAX in rule order stay */
+        if (pos == count) {
+            return;
+        }
+        count--; /* the last one makes room */
     }
     for (unsigned i = count; i > pos; i--) {
         out->items[i] = out->items[i - 1];

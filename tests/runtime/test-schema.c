@@ -264,11 +264,12 @@ bool test_config_equal(const TestConfig *a, const TestConfig *b)
 #undef SAME_STR
 }
 
-void test_expect_error(QmigError *err, const char *msg)
+void test_expect_error(QmigError **errp, const char *msg)
 {
-    assert_non_null(err);
-    assert_string_equal(qmig_error_message(err), msg);
-    qmig_error_free(err);
+    assert_non_null(*errp);
+    assert_string_equal(qmig_error_message(*errp), msg);
+    qmig_error_free(*errp);
+    *errp = NULL;
 }
 
 void test_decode(TestConfig *c, const char *json, const char *msg)
@@ -278,7 +279,7 @@ void test_decode(TestConfig *c, const char *json, const char *msg)
     bool ok = qmig_config_from_json(c, json, strlen(json), &err);
     if (msg) {
         assert_false(ok);
-        test_expect_error(err, msg);
+        test_expect_error(&err, msg);
     } else {
         if (!ok) {
             fail_msg("decode failed: %s", qmig_error_message(err));

@@ -104,7 +104,7 @@ bool test_config_equal(const TestConfig *a, const TestConfig *b);
  */
 void test_decode(TestConfig *c, const char *json, const char *msg);
 
-/* Assert an error with message @msg and free it. */
-void test_expect_error(QmigError *err, const char *msg);
+/* Assert an error *errp with message @msg, free it and reset *errp. */
+void test_expect_error(QmigError **errp, const char *msg);
 
 #endif /* TEST_SCHEMA_H */

@@ -1,0 +1,29 @@
+# Sphinx configuration of the qmig documentation.
+#
+# The build stages this directory together with the pages qmig-gen
+# generates (see docs/build-docs.py), so generated pages live under
+# generated/ next to the hand-written ones.
+
+project = 'qmig'
+author = 'The qmig developers'
+copyright = '2026, The qmig developers'
+release = version = '0.1.0'
+
+extensions = [
+    'sphinx.ext.graphviz',
+]
+
+master_doc = 'index'
+exclude_patterns = ['_build', 'build-docs.py', 'meson.build']
+html_theme = 'alabaster'
+html_theme_options = {
+    'description': 'QAPI-driven migration toolchain for QEMU',
+}
+graphviz_output_format = 'svg'
+nitpicky = True
+
+man_pages = [
+    ('man/qmig-gen', 'qmig-gen', 'QAPI migration schema compiler', [author], 1),
+    ('man/qmig-validate', 'qmig-validate',
+     'check a QEMU migration configuration', [author], 1),
+]
