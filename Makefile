@@ -20,7 +20,7 @@ MAIN_SCHEMA ?= $(firstword $(wildcard schema/migration.json) \
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1 \
            UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 
-.PHONY: all deps configure build run check check-asan bench fuzz clean
+.PHONY: all deps configure build run check check-asan bench fuzz fuzz-config clean
 
 all: run
 
@@ -60,6 +60,17 @@ fuzz: deps
 	    -max_len=4096 -print_final_stats=1 \
 	    -dict=../../fuzz/frontend.dict -artifact_prefix=artifacts/ \
 	    corpus ../../fuzz/corpus/frontend
+
+# Configuration decoding and validation; FUZZ_SECONDS as above.
+fuzz-config: deps
+	@CC=clang scripts/meson-setup.sh build-fuzz "$(QEMU_QAPI_DIR)" \
+	    -Dfuzz=true -Dwerror=false
+	ninja -C build-fuzz fuzz/fuzz-config
+	mkdir -p build-fuzz/fuzz-config-work/corpus build-fuzz/fuzz-config-work/artifacts
+	cd build-fuzz/fuzz-config-work && $(SAN_ENV) ../fuzz/fuzz-config \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=4096 -print_final_stats=1 -artifact_prefix=artifacts/ \
+	    corpus ../../fuzz/corpus/config
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -1012,8 +1012,8 @@ static void emit_channels_header(QmigGen *gen)
         " * writes at most @max entries to @out and returns how many there\n"
         " * are in all (so a return value above @max means @out was too "
         "small).\n */\n"
-        "unsigned %schannel_plan(const %sConfig *config, QmigChannelRef *out,\n"
-        "                        unsigned max);\n\n",
+        "unsigned %schannel_plan(const %sConfig *config,\n"
+        "                        QmigChannelRef *out, unsigned max);\n\n",
         gen->c_prefix, gen->upper_prefix, gen->c_prefix, gen->type_prefix);
     end_header(gen, h);
 }
@@ -1055,9 +1055,8 @@ static void emit_channels_source(QmigGen *gen)
                     "    }\n"
                     "    return n + 1;\n"
                     "}\n\n"
-                    "unsigned %schannel_plan(const %sConfig *cfg, "
-                    "QmigChannelRef *out,\n"
-                    "                        unsigned max)\n"
+                    "unsigned %schannel_plan(const %sConfig *cfg,\n"
+                    "                        QmigChannelRef *out, unsigned max)\n"
                     "{\n"
                     "    const void *config = cfg;\n"
                     "    const QmigConfigHeader *header = &cfg->header;\n"

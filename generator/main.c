@@ -165,6 +165,11 @@ static int check_options(const Options *opts)
     if (generate && !opts->output_dir) {
         return usage_error("%s", "generate needs -o DIR");
     }
+    if (generate && !opts->features) {
+        /* Every output so far derives from the migration metadata. */
+        return usage_error("%s", "generate needs --features PATH (the C API "
+                                 "and the rule table come from the metadata)");
+    }
     if (opts->prefix && !qmig_prefix_is_valid(opts->prefix)) {
         return usage_error("--prefix '%s' may use only letters, digits, "
                            "'_', '.' and '-', and not start with a digit",

@@ -101,7 +101,9 @@ static const char *join(QmigArena *arena, const char *dir, const char *name)
     if (!dir || !*dir || !strcmp(dir, ".")) {
         return name;
     }
-    return qmig_arena_printf(arena, "%s/%s", dir, name);
+    size_t len = strlen(dir);
+    return qmig_arena_printf(arena, "%s%s%s", dir,
+                             dir[len - 1] == '/' ? "" : "/", name);
 }
 
 /* mkdir -p of the directory part of @path. */

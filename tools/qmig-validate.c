@@ -8,6 +8,7 @@
  * Exit status: 0 valid, 1 invalid, 2 unusable input.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 static const char usage_text[] =
     "Usage: qmig-validate [--transport tcp|unix|vsock|fd|exec|rdma|file]\n"
     "                     [--side source|destination] [--format text|json]\n"
+    "                     [--host-lacks FACT]... [--target-page-size BYTES]\n"
     "                     CONFIG.json|-\n"
     "\n"
     "CONFIG is {\"capabilities\": ..., \"parameters\": ..., \"transport\": "
@@ -30,11 +32,21 @@ static const char usage_text[] =
     "object, parameters as for migrate-set-parameters.  Missing parameters\n"
     "take their defaults.  --transport and --side override the file.\n"
     "\n"
+    "Rules that depend on the host (kernel, accelerator, QEMU build) assume\n"
+    "every fact holds; --host-lacks FACT says one does not (repeatable;\n"
+    "--host-lacks help lists the facts).  --target-page-size sets the\n"
+    "guest page size rules compare with (default 4096).\n"
+    "\n"
     "Exit status: 0 valid, 1 invalid (every violation is listed), 2 "
     "unusable\n"
     "input.\n";
 
+#define MAX_HOST_LACKS 64
+
 typedef struct Options {
+    const char *host_lacks[MAX_HOST_LACKS];
+    unsigned n_host_lacks;
+    const char *page_size;
     const char *transport;
     const char *side;
     const char *format;
@@ -48,6 +60,8 @@ static int usage_error(const char *msg, const char *arg)
     fprintf(stderr, "\nTry 'qmig-validate --help' for more information.\n");
     return 2;
 }
+
+static void list_facts(FILE *out);
 
 static int parse_options(int argc, char **argv, Options *opts)
 {
@@ -66,6 +80,13 @@ static int parse_options(int argc, char **argv, Options *opts)
             slot = &opts->side;
         } else if (!strcmp(arg, "--format")) {
             slot = &opts->format;
+        } else if (!strcmp(arg, "--target-page-size")) {
+            slot = &opts->page_size;
+        } else if (!strcmp(arg, "--host-lacks")) {
+            if (opts->n_host_lacks == MAX_HOST_LACKS) {
+                return usage_error("%s", "too many --host-lacks options");
+            }
+            slot = &opts->host_lacks[opts->n_host_lacks++];
         } else if (arg[0] == '-' && arg[1] != '\0') {
             return usage_error("unknown option '%s'", arg);
         } else if (!opts->path) {
@@ -78,6 +99,12 @@ static int parse_options(int argc, char **argv, Options *opts)
             return usage_error("option '%s' needs an argument", arg);
         }
         *slot = argv[i];
+    }
+    for (unsigned k = 0; k < opts->n_host_lacks; k++) {
+        if (!strcmp(opts->host_lacks[k], "help")) {
+            list_facts(stdout);
+            return 0;
+        }
     }
     if (!opts->path) {
         return usage_error("%s", "missing CONFIG (a file, or - for stdin)");
@@ -141,8 +168,53 @@ static char *read_input(const char *path, size_t *len)
     return buf;
 }
 
+static void list_facts(FILE *out)
+{
+    const QmigSchemaDesc *schema = &qmig_migration_schema;
+    fprintf(out, "Host facts:\n");
+    for (unsigned i = 0; i < schema->n_envs; i++) {
+        fprintf(out, "  %-34s %s\n", schema->envs[i].name,
+                schema->envs[i].description ? schema->envs[i].description
+                                            : "");
+    }
+}
+
+static bool apply_host(QmigMigrationConfig *config, const Options *opts)
+{
+    const QmigSchemaDesc *schema = &qmig_migration_schema;
+    for (unsigned k = 0; k < opts->n_host_lacks; k++) {
+        unsigned i = 0;
+        while (i < schema->n_envs &&
+               strcmp(schema->envs[i].name, opts->host_lacks[k])) {
+            i++;
+        }
+        if (i == schema->n_envs || i >= 64) {
+            usage_error("unknown host fact '%s'", opts->host_lacks[k]);
+            list_facts(stderr);
+            return false;
+        }
+        config->header.host_lacks |= UINT64_C(1) << i;
+    }
+    if (opts->page_size) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(opts->page_size, &end, 10);
+        if (errno || *end || end == opts->page_size || v == 0 ||
+            opts->page_size[0] == '-') {
+            usage_error("--target-page-size needs a positive number of "
+                        "bytes, not '%s'", opts->page_size);
+            return false;
+        }
+        config->header.target_page_size = v;
+    }
+    return true;
+}
+
 static bool apply_flags(QmigMigrationConfig *config, const Options *opts)
 {
+    if (!apply_host(config, opts)) {
+        return false;
+    }
     if (opts->transport) {
         if (!qmig_transport_parse(opts->transport,
                                   &config->header.transport)) {

@@ -59,17 +59,6 @@ bool qmig_config_validate(const void *config, QmigViolations *out)
     if (!schema) {
         return false;
     }
-    /*
-     * The range rules are generic: every parameter out of its range
-     * breaks its range rule, so the library checks them itself and the
-     * generated code need not (it may; duplicates are dropped).
-     */
-    for (unsigned i = 0; i < schema->n_params && schema->params; i++) {
-        int rule = schema->params[i].range_rule;
-        if (rule >= 0 && !qmig_config_param_in_range(config, i)) {
-            qmig_violations_add(out, schema, (unsigned)rule);
-        }
-    }
     if (schema->validate) {
         schema->validate(config, out);
     }

@@ -184,8 +184,12 @@ static void validate(const void *config, QmigViolations *out)
         qmig_config_effective_empty(config, P_TLS_CREDS)) {
         qmig_violations_add(out, &test_schema, R_TLS_HOST_CREDS);
     }
-    if (!qmig_config_param_in_range(config, P_CHANNELS)) {
-        qmig_violations_add(out, &test_schema, R_CHANNELS_RANGE);
+    /* What generated code does with one check per range rule. */
+    for (unsigned i = 0; i < test_schema.n_params; i++) {
+        int rule = test_schema.params[i].range_rule;
+        if (rule >= 0 && !qmig_config_param_in_range(config, i)) {
+            qmig_violations_add(out, &test_schema, (unsigned)rule);
+        }
     }
 }
 

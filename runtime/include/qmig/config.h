@@ -278,10 +278,11 @@ void qmig_violations_add(QmigViolations *out, const QmigSchemaDesc *schema,
                          unsigned rule);
 
 /*
- * Check @config against every rule of its schema and record each broken
- * one in @out (which is reset first): all violations, not only the
- * first.  Absent parameters count as their defaults.  Returns true when
- * there is none.  Allocates nothing.
+ * Check @config against every rule of its schema (schema->validate, the
+ * generated checks, range rules included) and record each broken one in
+ * @out (which is reset first): all violations, not only the first.
+ * Absent parameters count as their defaults.  Returns true when there is
+ * none.  Allocates nothing.
  */
 bool qmig_config_validate(const void *config, QmigViolations *out);
 
