@@ -36,7 +36,10 @@ pid_t wait4(pid_t pid, int *status, int options, struct rusage *rusage);
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench-check [-n RUNS] [-w WARMUP] [-l LABEL] "
-               "[-k KIB] [-p PRAGMA] QMIG_GEN SCHEMA...\n");
+               "[-k KIB] [-p PRAGMA] [-c COMMAND] [-a ARG]... "
+               "QMIG_GEN SCHEMA...\n"
+               "  -c COMMAND  qmig-gen command to time (default check)\n"
+               "  -a ARG      one more argument before SCHEMA (repeatable)\n");
 }
 
 static double dir_json_kib(const char *schema)
@@ -144,11 +147,23 @@ static double percentile(const double *v, int n, double p)
 int main(int argc, char **argv)
 {
     int runs = 50, warmup = 2, opt, i, ret = 0;
-    const char *label = NULL, *pragma = NULL;
+    const char *label = NULL, *pragma = NULL, *command = "check";
+    char *extra[16];
+    int n_extra = 0;
     double kib_opt = -1;
 
-    while ((opt = getopt(argc, argv, "n:w:l:k:p:h")) != -1) {
+    while ((opt = getopt(argc, argv, "n:w:l:k:p:c:a:h")) != -1) {
         switch (opt) {
+        case 'c':
+            command = optarg;
+            break;
+        case 'a':
+            if (n_extra == 16) {
+                fprintf(stderr, "bench-check: too many -a\n");
+                return 2;
+            }
+            extra[n_extra++] = optarg;
+            break;
         case 'n':
             runs = atoi(optarg);
             break;
@@ -179,7 +194,7 @@ int main(int argc, char **argv)
 
     for (i = optind + 1; i < argc; i++) {
         const char *schema = argv[i];
-        char *cargv[6];
+        char *cargv[24];
         double *ms = calloc((size_t)runs, sizeof(*ms));
         double kib = kib_opt >= 0 ? kib_opt : dir_json_kib(schema);
         double median;
@@ -191,10 +206,13 @@ int main(int argc, char **argv)
             return 1;
         }
         cargv[k++] = argv[optind];
-        cargv[k++] = (char *)"check";
+        cargv[k++] = (char *)command;
         if (pragma) {
             cargv[k++] = (char *)"--pragma";
             cargv[k++] = (char *)pragma;
+        }
+        for (int e = 0; e < n_extra; e++) {
+            cargv[k++] = extra[e];
         }
         cargv[k++] = (char *)schema;
         cargv[k] = NULL;
@@ -204,8 +222,8 @@ int main(int argc, char **argv)
 
             rc = run_once(cargv, &t, &rss);
             if (rc != 0) {
-                fprintf(stderr, "bench-check: %s check %s: exit %d\n",
-                        argv[optind], schema, rc);
+                fprintf(stderr, "bench-check: %s %s %s: exit %d\n",
+                        argv[optind], command, schema, rc);
                 free(ms);
                 return 1;
             }

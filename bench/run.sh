@@ -18,7 +18,8 @@ bc=$build/bench/bench-check
 outdir=$build/bench
 python=${PYTHON:-python3}
 
-for f in "$gen" "$bc"; do
+bv=$build/bench/bench-validate
+for f in "$gen" "$bc" "$bv"; do
     if [ ! -x "$f" ]; then
         echo "bench: $f not built (run make first)" >&2
         exit 2
@@ -88,3 +89,19 @@ awk -v tms="$target_ms" -v tmib="$target_mib" '
             printf "  ratio largest/smallest input per-KiB cost: %.2f " \
                    "(1.0 = linear)\n", uspk[NR] / uspk[1]
     }' "$results"
+
+echo
+echo "libqmig: validation and JSON decoding (in process)"
+"$bv"
+
+if [ -n "$real_args" ]; then
+    echo
+    echo "qmig-gen generate: the C API and rule table for QEMU's schema"
+    gendir=$outdir/generate-out
+    "$bc" -n "${BENCH_RUNS:-50}" -l generate-real -c generate \
+        -a -o -a "$gendir" -a --module -a migration \
+        -a --pragma -a "$realdir/pragma.json" \
+        -a --features -a "$here/../schema/features" \
+        "$gen" "$realdir/qapi-schema.json"
+    echo "target: generate median <= 20 ms"
+fi

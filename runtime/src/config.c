@@ -21,7 +21,9 @@ int qmig_schema_find_cap(const QmigSchemaDesc *schema, const char *name)
         return -1;
     }
     for (unsigned i = 0; i < schema->n_caps; i++) {
-        if (schema->caps[i].name && strcmp(schema->caps[i].name, name) == 0) {
+        /* The first byte rules out most names without a call. */
+        const char *n = schema->caps[i].name;
+        if (n && n[0] == name[0] && strcmp(n, name) == 0) {
             return (int)i;
         }
     }
@@ -34,8 +36,8 @@ int qmig_schema_find_param(const QmigSchemaDesc *schema, const char *name)
         return -1;
     }
     for (unsigned i = 0; i < schema->n_params; i++) {
-        if (schema->params[i].name &&
-            strcmp(schema->params[i].name, name) == 0) {
+        const char *n = schema->params[i].name;
+        if (n && n[0] == name[0] && strcmp(n, name) == 0) {
             return (int)i;
         }
     }
