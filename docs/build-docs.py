@@ -7,7 +7,9 @@ usage: build-docs.py SPHINX_BUILD SRCDIR STAGEDIR OUTDIR BUILDER
 Copies SRCDIR to STAGEDIR (replacing it), copies each generated file into
 STAGEDIR/generated/, then runs SPHINX_BUILD -W --keep-going -b BUILDER.
 Sphinx is an external program found by meson; this script does not
-import it, so any Python can run it.
+import it, so any Python can run it.  The qmig Sphinx extension is found
+through QMIG_SPHINX_EXT (docs/conf.py), which defaults to sphinx-ext/
+next to this script's directory.
 """
 import os
 import shutil
@@ -31,6 +33,9 @@ def main():
     for path in generated:
         shutil.copy(path, gen_dir)
     doctrees = os.path.join(stage, '.doctrees')
+    os.environ.setdefault('QMIG_SPHINX_EXT', os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        'sphinx-ext'))
     argv = [sphinx, '-W', '--keep-going', '-q', '-b', builder,
             '-d', doctrees, stage, out]
     return subprocess.call(argv)

@@ -4,6 +4,16 @@
 # generates (see docs/build-docs.py), so generated pages live under
 # generated/ next to the hand-written ones.
 
+import os
+import sys
+
+# The qmig Sphinx extension (domain qmig, directives qmig:capability etc.)
+# lives in sphinx-ext/ of the source tree; the staged copy of this
+# directory is elsewhere, so build-docs.py passes the path in
+# QMIG_SPHINX_EXT.  The fallback serves builds run from the source tree.
+sys.path.insert(0, os.environ.get('QMIG_SPHINX_EXT') or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), '..', 'sphinx-ext'))
+
 project = 'qmig'
 author = 'The qmig developers'
 copyright = '2026, The qmig developers'
@@ -11,6 +21,7 @@ release = version = '0.1.0'
 
 extensions = [
     'sphinx.ext.graphviz',
+    'qmig_sphinx',
 ]
 
 master_doc = 'index'

@@ -24,15 +24,7 @@
 /* Python's str.isspace() (also what the regex class \s matches). */
 static bool py_space(uint32_t cp)
 {
-    if ((cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20)) {
-        return true;
-    }
-    if (cp < 0x85) {
-        return false;
-    }
-    return cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
-           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+    return qmig_is_py_space(cp);
 }
 
 /*

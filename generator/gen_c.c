@@ -257,24 +257,29 @@ static void emit_param_enum(QmigGen *gen, QmigOutput *h)
                     gen->type_prefix);
 }
 
+/* The QAPI enums parameters use, each once, in parameter order. */
+static QmigPtrVec param_enums(QmigGen *gen)
+{
+    QmigPtrVec enums = {0};
+    for (size_t i = 0; i < gen->meta->params.len; i++) {
+        const QmigMetaParam *param = gen->meta->params.items[i];
+        bool seen = param->kind != QMIG_PARAM_ENUM;
+        for (size_t k = 0; !seen && k < enums.len; k++) {
+            seen = enums.items[k] == param->type;
+        }
+        if (!seen) {
+            qmig_vec_push(gen->arena, &enums, (void *)param->type);
+        }
+    }
+    return enums;
+}
+
 /* Enum constants for every QAPI enum a parameter uses, once each. */
 static void emit_value_enums(QmigGen *gen, QmigOutput *h)
 {
-    QmigPtrVec done = {0};
-    for (size_t i = 0; i < gen->meta->params.len; i++) {
-        const QmigMetaParam *param = gen->meta->params.items[i];
-        if (param->kind != QMIG_PARAM_ENUM) {
-            continue;
-        }
-        bool seen = false;
-        for (size_t k = 0; k < done.len; k++) {
-            seen |= done.items[k] == param->type;
-        }
-        if (seen) {
-            continue;
-        }
-        qmig_vec_push(gen->arena, &done, (void *)param->type);
-        const QmigEntity *enm = param->type;
+    QmigPtrVec enums = param_enums(gen);
+    for (size_t i = 0; i < enums.len; i++) {
+        const QmigEntity *enm = enums.items[i];
         qmig_out_printf(h, "/* Values of %s (parameter storage is int). */\n"
                            "enum {\n", enm->name);
         for (size_t k = 0; k < enm->values.len; k++) {
@@ -463,21 +468,9 @@ static int rule_index(const QmigMetadata *meta, const QmigMetaRule *rule)
 
 static void emit_enum_value_tables(QmigGen *gen, QmigOutput *c)
 {
-    QmigPtrVec done = {0};
-    for (size_t i = 0; i < gen->meta->params.len; i++) {
-        const QmigMetaParam *param = gen->meta->params.items[i];
-        if (param->kind != QMIG_PARAM_ENUM) {
-            continue;
-        }
-        bool seen = false;
-        for (size_t k = 0; k < done.len; k++) {
-            seen |= done.items[k] == param->type;
-        }
-        if (seen) {
-            continue;
-        }
-        qmig_vec_push(gen->arena, &done, (void *)param->type);
-        const QmigEntity *enm = param->type;
+    QmigPtrVec enums = param_enums(gen);
+    for (size_t i = 0; i < enums.len; i++) {
+        const QmigEntity *enm = enums.items[i];
         qmig_out_printf(c, "static const char *const values_%s[] = {\n",
                         member(gen, enm->name));
         for (size_t k = 0; k < enm->values.len; k++) {

@@ -42,8 +42,7 @@ static size_t utf8_decode(const unsigned char *s, const unsigned char *end,
     return n;
 }
 
-/* Python's str.isspace(), which QEMU's lexer and its stray rule use. */
-static bool is_py_space(uint32_t cp)
+bool qmig_is_py_space(uint32_t cp)
 {
     if ((cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20)) {
         return true;
@@ -153,7 +152,7 @@ static _Noreturn void stray(QmigLexer *lex)
     while (p < end && (*p == '\0' || !strchr("[]{}:,'", *p))) {
         uint32_t cp;
         size_t n = cp_at(p, end, &cp);
-        if (is_py_space(cp)) {
+        if (qmig_is_py_space(cp)) {
             break;
         }
         if ((size_t)(p - lex->pos) >= STRAY_SHOWN) {
@@ -275,7 +274,7 @@ void qmig_lex_next(QmigLexer *lex, bool skip_comment)
         }
         uint32_t cp;
         size_t n = cp_at(p, end, &cp);
-        if (!is_py_space(cp)) {
+        if (!qmig_is_py_space(cp)) {
             stray(lex);
         }
         lex->cursor = p + n;

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "source.h"
 
@@ -42,6 +43,12 @@ typedef struct QmigLexer {
      */
     bool quote_escape;
 } QmigLexer;
+
+/*
+ * Python's str.isspace() for one code point: QEMU's lexer, its stray
+ * rule and its documentation parser all use it.
+ */
+bool qmig_is_py_space(uint32_t cp);
 
 /* Also rejects text that is not valid UTF-8. */
 void qmig_lex_init(QmigLexer *lex, QmigCtx *ctx, const QmigFile *file);

@@ -45,8 +45,8 @@ static unsigned add(QmigChannelRef *out, unsigned max, unsigned n,
     return n + 1;
 }
 
-unsigned qmig_migration_channel_plan(const QmigMigrationConfig *cfg, QmigChannelRef *out,
-                        unsigned max)
+unsigned qmig_migration_channel_plan(const QmigMigrationConfig *cfg,
+                        QmigChannelRef *out, unsigned max)
 {
     const void *config = cfg;
     const QmigConfigHeader *header = &cfg->header;

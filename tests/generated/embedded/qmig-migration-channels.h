@@ -29,8 +29,8 @@ extern const QmigChannelDesc qmig_migration_channels[QMIG_MIGRATION_CHANNEL__MAX
  * writes at most @max entries to @out and returns how many there
  * are in all (so a return value above @max means @out was too small).
  */
-unsigned qmig_migration_channel_plan(const QmigMigrationConfig *config, QmigChannelRef *out,
-                        unsigned max);
+unsigned qmig_migration_channel_plan(const QmigMigrationConfig *config,
+                        QmigChannelRef *out, unsigned max);
 
 #ifdef __cplusplus
 }
