@@ -802,6 +802,9 @@ QmigDoc *qmig_doc_parse(QmigLexer *lex)
     qmig_vec_push(ctx->arena, &doc->all_sections, doc->body);
 
     DocParser p = {.lex = lex, .ctx = ctx, .doc = doc, .cur = doc->body};
+    /* Reuse the previous blocks' buffer: only the texts are kept. */
+    p.buf.data = ctx->doc_scratch;
+    p.buf.cap = ctx->doc_scratch_cap;
     bool have = next_line(&p);
     if (have && p.len > 0 && p.line[0] == '@') {
         /* Definition documentation: "@SYMBOL:". */
@@ -818,6 +821,8 @@ QmigDoc *qmig_doc_parse(QmigLexer *lex)
         parse_free_form(&p, have);
     }
     finish_text(&p);
+    ctx->doc_scratch = p.buf.data;
+    ctx->doc_scratch_cap = p.buf.cap;
 
     /* QEMU reads past the block before it checks the sections. */
     qmig_lex_next(lex, true);

@@ -19,9 +19,20 @@ static const char *const metas[] = {
 };
 #define N_METAS (sizeof(metas) / sizeof(metas[0]))
 
+/*
+ * Descriptions of what is being checked ("'data' member 'x'") are only
+ * read when a check fails, yet are made for every member: they go into
+ * one buffer per nesting level instead of the arena.  A member's
+ * description stays valid while its features are checked, which use
+ * the next level.
+ */
+enum { SOURCE_MEMBER, SOURCE_FEATURE, SOURCE_LEVELS };
+#define SOURCE_MAX 160
+
 typedef struct Checker {
     QmigCtx *ctx;
     QmigInfo *info;
+    char source[SOURCE_LEVELS][SOURCE_MAX];
 } Checker;
 
 #define FAIL(c, ...) qmig_error((c)->ctx, (c)->info, 0, __VA_ARGS__)
@@ -202,10 +213,13 @@ static void check_name_is_str(Checker *c, const QmigValue *name,
 }
 
 /* "HEAD 'NAME'" without the cost of printf: this runs for every member. */
-static const char *quoted(Checker *c, const char *head, const char *name)
+static const char *quoted(Checker *c, int level, const char *head,
+                          const char *name)
 {
     size_t hl = strlen(head), nl = strlen(name);
-    char *out = qmig_arena_alloc(c->ctx->arena, hl + nl + 4);
+    char *out = hl + nl + 4 <= SOURCE_MAX
+                    ? c->source[level]
+                    : qmig_arena_alloc(c->ctx->arena, hl + nl + 4);
     memcpy(out, head, hl);
     out[hl] = ' ';
     out[hl + 1] = '\'';
@@ -409,7 +423,7 @@ static void check_features(Checker *c, const QmigValue *features)
             name = qmig_value_get(feat, "name");
         }
         check_name_is_str(c, name, source);
-        source = quoted(c, source, name->u.str);
+        source = quoted(c, SOURCE_FEATURE, source, name->u.str);
         check_name_lower(c, name->u.str, source, false, false);
         if (feat->kind == QMIG_VAL_OBJECT) {
             check_if(c, feat, source);
@@ -472,7 +486,7 @@ static void check_type_implicit(Checker *c, const QmigValue *value,
     for (size_t i = 0; i < value->u.obj.len; i++) {
         const char *key = value->u.obj.items[i].key;
         const QmigValue *arg = value->u.obj.items[i].value;
-        const char *key_source = quoted(c, member_head, key);
+        const char *key_source = quoted(c, SOURCE_MEMBER, member_head, key);
         if (key[0] == '*') {
             key++;
         }
@@ -523,7 +537,7 @@ static void check_enum(Checker *c, const QmigValue *expr, const char *name)
             mname = qmig_value_get(member, "name");
         }
         check_name_is_str(c, mname, source);
-        source = quoted(c, source, mname->u.str);
+        source = quoted(c, SOURCE_MEMBER, source, mname->u.str);
         /* Enum values may start with a digit; QEMU hides it behind 'd'. */
         const char *checked = mname->u.str;
         if (is_digit(checked[0])) {
@@ -564,7 +578,7 @@ static void check_simple_union(Checker *c, const QmigValue *expr)
     for (size_t i = 0; i < members->u.obj.len; i++) {
         const char *key = members->u.obj.items[i].key;
         const QmigValue *value = members->u.obj.items[i].value;
-        const char *source = quoted(c, "'data' member", key);
+        const char *source = quoted(c, SOURCE_MEMBER, "'data' member", key);
         check_name_lower(c, key, source, false, false);
         check_member_keys(c, value, source, KEYS("if"));
         if (value->kind == QMIG_VAL_OBJECT) {
@@ -595,7 +609,8 @@ static void check_union(Checker *c, const QmigValue *expr, const char *name)
     for (size_t i = 0; i < members->u.obj.len; i++) {
         const QmigValue *value = members->u.obj.items[i].value;
         const char *source =
-            quoted(c, "'data' member", members->u.obj.items[i].key);
+            quoted(c, SOURCE_MEMBER, "'data' member",
+                   members->u.obj.items[i].key);
         check_member_keys(c, value, source, KEYS("if"));
         if (value->kind == QMIG_VAL_OBJECT) {
             check_if(c, value, source);
@@ -616,7 +631,7 @@ static void check_alternate(Checker *c, const QmigValue *expr)
     for (size_t i = 0; i < members->u.obj.len; i++) {
         const char *key = members->u.obj.items[i].key;
         const QmigValue *value = members->u.obj.items[i].value;
-        const char *source = quoted(c, "'data' member", key);
+        const char *source = quoted(c, SOURCE_MEMBER, "'data' member", key);
         check_name_lower(c, key, source, false, false);
         check_member_keys(c, value, source, KEYS("if"));
         if (value->kind == QMIG_VAL_OBJECT) {
@@ -706,9 +721,10 @@ static void check_body(Checker *c, const QmigValue *expr, const char *meta,
     }
 }
 
-static void check_expr(QmigCtx *ctx, QmigExpr *expr)
+static void check_expr(Checker *c, QmigExpr *expr)
 {
-    Checker c = {.ctx = ctx, .info = expr->info};
+    QmigCtx *ctx = c->ctx;
+    c->info = expr->info;
     const QmigValue *value = expr->value;
     const char *meta = NULL;
     size_t n_metas = 0;
@@ -723,38 +739,39 @@ static void check_expr(QmigCtx *ctx, QmigExpr *expr)
         }
     }
     if (n_metas != 1) {
-        FAIL(&c, "expression must have exactly one key 'enum', 'struct', "
+        FAIL(c, "expression must have exactly one key 'enum', 'struct', "
                  "'union', 'alternate', 'command', 'event'");
     }
     const QmigValue *name = qmig_value_get(value, meta);
-    check_name_is_str(&c, name,
+    check_name_is_str(c, name,
                       qmig_arena_printf(ctx->arena, "'%s'", meta));
     expr->info->defn_meta = meta;
     expr->info->defn_name = name->u.str;
-    check_defn_name_str(&c, name->u.str, meta);
+    check_defn_name_str(c, name->u.str, meta);
 
     if (expr->doc) {
         if (strcmp(expr->doc->symbol, name->u.str)) {
-            FAIL(&c, "documentation comment is for '%s'", expr->doc->symbol);
+            FAIL(c, "documentation comment is for '%s'", expr->doc->symbol);
         }
         qmig_doc_check_expr(ctx, expr->doc, meta,
                             qmig_value_has(value, "returns"));
     } else if (ctx->pragma.doc_required) {
-        FAIL(&c, "documentation comment required");
+        FAIL(c, "documentation comment required");
     }
 
-    check_body(&c, value, meta, name->u.str);
-    check_if(&c, value, meta);
-    check_features(&c, qmig_value_get(value, "features"));
-    check_flags(&c, value);
+    check_body(c, value, meta, name->u.str);
+    check_if(c, value, meta);
+    check_features(c, qmig_value_get(value, "features"));
+    check_flags(c, value);
 }
 
 void qmig_check_exprs(QmigCtx *ctx, const QmigParseResult *parsed)
 {
+    Checker c = {.ctx = ctx};
     for (size_t i = 0; i < parsed->exprs.len; i++) {
         QmigExpr *expr = parsed->exprs.items[i];
         if (expr->kind == QMIG_EXPR_DEFINITION) {
-            check_expr(ctx, expr);
+            check_expr(&c, expr);
         }
     }
 }

@@ -383,13 +383,13 @@ static void parse_body(Parser *p)
     QmigDoc *cur_doc = NULL;
     next(p);
     while (p->lex.tok != QMIG_TOK_EOF) {
-        QmigInfo *info = qmig_lex_info(&p->lex);
         if (p->lex.tok == QMIG_TOK_COMMENT) {
             reject_expr_doc(p, cur_doc);
             cur_doc = qmig_doc_parse(&p->lex);
             qmig_vec_push(p->ctx->arena, &p->out->docs, cur_doc);
             continue;
         }
+        QmigInfo *info = qmig_lex_info(&p->lex);
         QmigValue *expr = get_expr(p);
         if (expr->kind != QMIG_VAL_OBJECT) {
             qmig_error(p->ctx, info, 0, "top-level expression must be an object");

@@ -70,6 +70,12 @@ typedef struct QmigCtx {
      * checking and comparing old schemas; see frontend.h.
      */
     bool legacy;
+    /*
+     * Scratch text buffer the documentation parser reuses for every
+     * block (arena memory), so that buffer growth is paid once.
+     */
+    char *doc_scratch;
+    size_t doc_scratch_cap;
 } QmigCtx;
 
 /*
