@@ -424,9 +424,24 @@ static const char *status_of(QmigStatus status)
     return qmig_status_names[status];
 }
 
+/*
+ * An rST comment naming the schema location an object comes from; the
+ * docs build maps Sphinx warnings in generated pages back to it.
+ */
+static void source_comment(QmigOutput *out, const QmigInfo *info)
+{
+    if (info) {
+        qmig_out_printf(out, ".. qmig-source: %s:%u\n\n", info->file->path,
+                        info->line);
+    }
+}
+
 static void emit_capability(QmigGen *gen, QmigOutput *out,
                             const QmigMetaCap *cap)
 {
+    /* The member's description is the most precise place there is. */
+    source_comment(out, cap->qapi->doc ? cap->qapi->doc->info
+                                       : cap->qapi->info);
     qmig_out_printf(out, ".. qmig:capability:: %s\n", cap->name);
     put_option(out, 3, "since", cap->since ? cap->since
                                            : since_in(gen, cap->qapi->doc
@@ -495,6 +510,7 @@ static void emit_parameter(QmigGen *gen, QmigOutput *out,
                            const QmigMetaParam *param)
 {
     const QmigMember *m = param->qapi;
+    source_comment(out, m->doc ? m->doc->info : m->info);
     qmig_out_printf(out, ".. qmig:parameter:: %s\n", param->name);
     put_option(out, 3, "type", type_ref(gen, m->type));
     put_option(out, 3, "default", param->default_text);
@@ -523,6 +539,7 @@ static void emit_parameter(QmigGen *gen, QmigOutput *out,
 static void emit_channel(QmigGen *gen, QmigOutput *out,
                          const QmigMetaChannel *ch)
 {
+    source_comment(out, ch->info);
     qmig_out_printf(out, ".. qmig:channel:: %s\n", ch->name);
     put_option(out, 3, "pattern", qmig_arena_printf(gen->arena, "``%s``",
                                                     ch->pattern));
@@ -653,6 +670,7 @@ static const char *kind_of(const QmigEntity *ent)
 
 static void emit_type(QmigGen *gen, QmigOutput *out, const QmigEntity *ent)
 {
+    source_comment(out, ent->info);
     qmig_out_printf(out, ".. qmig:type:: %s\n", ent->name);
     put_option(out, 3, "kind", kind_of(ent));
     if (ent->base && !qmig_entity_is_implicit(ent->base)) {
@@ -703,6 +721,7 @@ static void emit_type(QmigGen *gen, QmigOutput *out, const QmigEntity *ent)
 static void emit_command(QmigGen *gen, QmigOutput *out, const QmigEntity *ent)
 {
     bool command = ent->meta == QMIG_META_COMMAND;
+    source_comment(out, ent->info);
     qmig_out_printf(out, ".. qmig:%s:: %s\n", command ? "command" : "event",
                     ent->name);
     if (ent->arg_type && !qmig_entity_is_implicit(ent->arg_type)) {
@@ -849,6 +868,7 @@ static void emit_rules(QmigGen *gen)
     qmig_out_puts(out, "\n");
     for (size_t i = 0; i < gen->meta->rules.len; i++) {
         const QmigMetaRule *rule = gen->meta->rules.items[i];
+        source_comment(out, rule->info);
         qmig_out_printf(out, ".. qmig:rule:: %s\n", rule->id);
         put_option(out, 3, "when", cond_words(gen, rule->when, false));
         put_option(out, 3, "message", plain(gen, rule->message));
