@@ -86,6 +86,41 @@ static const char *cond_words(QmigGen *gen, const QmigCond *c, bool nested)
 /* --- text helpers ------------------------------------------------------ */
 
 /*
+ * QEMU's documentation uses its own Sphinx roles (":qapi:event:`X`").
+ * A definition this page documents becomes a qmig cross-reference;
+ * anything else becomes an inline literal, since it has no page here.
+ * Returns the number of bytes of @q consumed, 0 if there is no role.
+ */
+static size_t qapi_role(QmigGen *gen, const char *q, char **p)
+{
+    static const struct {
+        const char *qapi, *qmig;
+    } roles[] = {
+        {":qapi:event:`", "event"}, {":qapi:cmd:`", "cmd"},
+        {":qapi:command:`", "cmd"}, {":qapi:type:`", "type"},
+        {":qapi:obj:`", "type"},    {":qapi:any:`", NULL},
+    };
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+        size_t len = strlen(roles[i].qapi);
+        const char *end;
+        if (strncmp(q, roles[i].qapi, len) ||
+            !(end = strchr(q + len, '`'))) {
+            continue;
+        }
+        char *target = qmig_arena_strndup(gen->arena, q + len,
+                                          (size_t)(end - q - len));
+        const QmigEntity *ent = qmig_schema_lookup(gen->schema, target);
+        if (roles[i].qmig && ent && ent->module == gen->module) {
+            *p += sprintf(*p, ":qmig:%s:`%s`", roles[i].qmig, target);
+        } else {
+            *p += sprintf(*p, "``%s``", target);
+        }
+        return (size_t)(end - q) + 1;
+    }
+    return 0;
+}
+
+/*
  * QAPI documentation is rST in which "@name" refers to a member; it
  * becomes an inline literal, as in QEMU's own documentation.
  */
@@ -98,6 +133,13 @@ static const char *doc_text(QmigGen *gen, const char *text)
     char *out = qmig_arena_alloc(gen->arena, n * 3 + 1);
     char *p = out;
     for (const char *q = text; *q;) {
+        if (*q == ':') {
+            size_t used = qapi_role(gen, q, &p);
+            if (used) {
+                q += used;
+                continue;
+            }
+        }
         bool word_before = q > text && (isalnum((unsigned char)q[-1]) ||
                                         q[-1] == '`');
         if (*q == '@' && !word_before &&
