@@ -29,6 +29,7 @@ import os
 from docutils import nodes
 from docutils.parsers.rst import directives
 
+import sphinx.directives as _sphinx_directives
 from sphinx import addnodes
 from sphinx.directives import ObjectDescription
 from sphinx.domains import Domain, Index, IndexEntry, ObjType
@@ -148,8 +149,38 @@ def join_nodes(items, sep=', '):
 # --------------------------------------------------------------------------
 # Directives
 
+def _nested_parse_at(offset):
+    """sphinx.util.nodes.nested_parse_with_titles(), but with the real
+    content offset.  Sphinx 5.3 passes 0, so that messages about an
+    object's body point at the first line of the file instead of the
+    line in question (and the docs build cannot map them back to the
+    schema)."""
+    def parse(state, content, node):
+        styles = state.memo.title_styles
+        level = state.memo.section_level
+        state.memo.title_styles = []
+        state.memo.section_level = 0
+        try:
+            return state.nested_parse(content, offset, node, match_titles=1)
+        finally:
+            state.memo.title_styles = styles
+            state.memo.section_level = level
+    return parse
+
+
 class QmigObject(ObjectDescription):
     """Common part of all qmig object directives."""
+
+    def run(self):
+        # Read serially within one process (parallel builds fork), so a
+        # temporary replacement of the module-level helper is safe.
+        original = _sphinx_directives.nested_parse_with_titles
+        _sphinx_directives.nested_parse_with_titles = _nested_parse_at(
+            self.content_offset)
+        try:
+            return super().run()
+        finally:
+            _sphinx_directives.nested_parse_with_titles = original
 
     has_content = True
     required_arguments = 1
