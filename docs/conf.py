@@ -31,6 +31,8 @@ exclude_patterns = ['_build', 'build-docs.py', 'meson.build', 'generated/*']
 html_theme = 'alabaster'
 html_theme_options = {
     'description': 'QAPI-driven migration toolchain for QEMU',
+    # Reference facts, rule tables and tool output need the room.
+    'page_width': '1160px',
 }
 graphviz_output_format = 'svg'
 nitpicky = True

@@ -721,8 +721,10 @@ class CapabilityIndex(_QmigIndex):
     def entry(self, name, docname, node_id, info):
         status = info.get('status', '')
         extra = 'since %s' % info['since'] if info.get('since') else ''
-        return IndexEntry(name, 0, docname, node_id, extra,
-                          '' if status in ('', 'stable') else status, '')
+        # The status goes in the description: as a qualifier Sphinx
+        # would print it as "unstable:" with nothing after the colon.
+        return IndexEntry(name, 0, docname, node_id, extra, '',
+                          '' if status in ('', 'stable') else status)
 
 
 class ParameterIndex(_QmigIndex):
@@ -733,8 +735,8 @@ class ParameterIndex(_QmigIndex):
 
     def entry(self, name, docname, node_id, info):
         status = info.get('status', '')
-        return IndexEntry(name, 0, docname, node_id, info.get('type', ''),
-                          '' if status in ('', 'stable') else status, '')
+        return IndexEntry(name, 0, docname, node_id, info.get('type', ''), '',
+                          '' if status in ('', 'stable') else status)
 
 
 class RuleIndex(_QmigIndex):

@@ -198,11 +198,11 @@ class SchemaFixture(unittest.TestCase):
                             r'<dt class="field-[a-z]+">Range.*?</dd>\s*'),
              r'\1'),
             (self.in_object('qmig-parameter-max-speed',
-                            r'bytes-per-second'), r'\1bytes')],
+                            r'bytes/s'), r'\1bytes')],
             ["parameter max-speed: range '1 to 1073741824' not shown "
              "(no field \"Range\")",
              "parameter max-speed: unit: field \"Unit\" shows 'bytes', "
-             "expected 'bytes-per-second'"])
+             "expected 'bytes/s'"])
         self.assert_fails('side-handshake-since', [
             (self.in_object('qmig-capability-turbo',
                             r'<p>source</p>'), r'\1<p>both</p>'),
