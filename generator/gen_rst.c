@@ -131,7 +131,8 @@ static const char *doc_text(QmigGen *gen, const char *text)
         return "";
     }
     size_t n = strlen(text);
-    char *out = qmig_arena_alloc(gen->arena, n * 3 + 1);
+    /* "@a" may become ":qmig:param:`a`": 8 times is always enough. */
+    char *out = qmig_arena_alloc(gen->arena, n * 8 + 32);
     char *p = out;
     for (const char *q = text; *q;) {
         if (*q == ':') {
@@ -154,7 +155,18 @@ static const char *doc_text(QmigGen *gen, const char *text)
             while (q > start && q[-1] == '.') {
                 q--;
             }
-            p += sprintf(p, "``%.*s``", (int)(q - start), start);
+            /* Capabilities and parameters have pages: link them. */
+            char *name = qmig_arena_strndup(gen->arena, start,
+                                            (size_t)(q - start));
+            const char *role = !gen->meta                    ? NULL
+                               : qmig_meta_cap(gen->meta, name) ? "cap"
+                               : qmig_meta_param(gen->meta, name) ? "param"
+                                                                  : NULL;
+            if (role) {
+                p += sprintf(p, ":qmig:%s:`%s`", role, name);
+            } else {
+                p += sprintf(p, "``%s``", name);
+            }
             /* rST needs a separator after an inline literal. */
             if (*q && (isalnum((unsigned char)*q) || *q == '_')) {
                 *p++ = '\\';
