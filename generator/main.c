@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "dump.h"
 #include "frontend.h"
 #include "generate.h"
@@ -20,12 +21,15 @@ static const char usage_text[] =
     "Usage: qmig-gen check    [OPTIONS] SCHEMA\n"
     "       qmig-gen dump     [OPTIONS] SCHEMA\n"
     "       qmig-gen generate -o DIR [OPTIONS] SCHEMA\n"
+    "       qmig-gen compat   [OPTIONS] OLD NEW\n"
     "\n"
     "Commands:\n"
     "  check      check SCHEMA (and metadata); print nothing when valid\n"
     "  dump       print the checked model (QEMU test-qapi format, then the\n"
     "             metadata)\n"
     "  generate   write the C configuration API and reference docs to DIR\n"
+    "  compat     compare schema OLD with NEW and report incompatible\n"
+    "             changes (docs/compat.rst)\n"
     "\n"
     "Options:\n"
     "  --pragma FILE     load the pragmas of FILE first (QEMU keeps them in\n"
@@ -43,10 +47,19 @@ static const char usage_text[] =
     "                    'migration' over QEMU's qapi-schema.json)\n"
     "  --list-outputs    generate: print the output paths, write nothing\n"
     "  --depfile FILE    generate: also write a Make-style dependency file\n"
+    "  --features-old DIR, --features-new DIR\n"
+    "                    compat: migration metadata of OLD and NEW; with\n"
+    "                    both, the migration rules apply too\n"
+    "  --format text|json  compat: report format (default text)\n"
+    "  --waivers FILE    compat: accepted findings (rule, path, reason,\n"
+    "                    expiry)\n"
+    "  --include-unstable  compat: also compare 'unstable' and x- items\n"
     "  -h, --help        show this help and exit\n"
     "  --version         show the version and exit\n"
     "\n"
     "Exit status: 0 valid, 1 schema errors, 2 usage or I/O errors.\n"
+    "compat: 0 compatible, 1 incompatible (an unwaived breaking finding),\n"
+    "2 tool or input errors.\n"
     "Diagnostics: FILE:LINE[:COL]: error: MESSAGE, preceded by the include\n"
     "chain and the definition they occur in.\n";
 
@@ -59,6 +72,12 @@ typedef struct Options {
     const char *prefix;
     const char *module;
     const char *depfile;
+    const char *schema2;
+    const char *features_old;
+    const char *features_new;
+    const char *format;
+    const char *waivers;
+    bool include_unstable;
     bool legacy;
     bool list_outputs;
 } Options;
@@ -84,6 +103,10 @@ static const ValueOption value_options[] = {
     {"--prefix", NULL, offsetof(Options, prefix)},
     {"--module", NULL, offsetof(Options, module)},
     {"--depfile", NULL, offsetof(Options, depfile)},
+    {"--features-old", NULL, offsetof(Options, features_old)},
+    {"--features-new", NULL, offsetof(Options, features_new)},
+    {"--format", NULL, offsetof(Options, format)},
+    {"--waivers", NULL, offsetof(Options, waivers)},
 };
 
 /* --name VALUE, --name=VALUE or -o VALUE; 0 if @arg is no such option. */
@@ -129,6 +152,8 @@ static int parse_options(int argc, char **argv, Options *opts)
             return QMIG_EXIT_OK;
         } else if (!strcmp(arg, "--legacy")) {
             opts->legacy = true;
+        } else if (!strcmp(arg, "--include-unstable")) {
+            opts->include_unstable = true;
         } else if (!strcmp(arg, "--list-outputs")) {
             opts->list_outputs = true;
         } else if (arg[0] == '-' && arg[1] != '\0') {
@@ -137,9 +162,33 @@ static int parse_options(int argc, char **argv, Options *opts)
             opts->command = arg;
         } else if (!opts->schema) {
             opts->schema = arg;
+        } else if (!opts->schema2 && !strcmp(opts->command, "compat")) {
+            opts->schema2 = arg;
         } else {
             return usage_error("unexpected argument '%s'", arg);
         }
+    }
+    return -1;
+}
+
+static int check_compat_options(const Options *opts)
+{
+    if (!opts->schema || !opts->schema2) {
+        return usage_error("%s", "compat needs OLD and NEW");
+    }
+    if (opts->output_dir || opts->prefix || opts->depfile ||
+        opts->list_outputs || opts->features) {
+        return usage_error("%s", "'compat' does not take generate options "
+                                 "or --features (use --features-old and "
+                                 "--features-new)");
+    }
+    if (!opts->features_old != !opts->features_new) {
+        return usage_error("%s", "--features-old and --features-new go "
+                                 "together");
+    }
+    if (opts->format && strcmp(opts->format, "text") &&
+        strcmp(opts->format, "json")) {
+        return usage_error("--format '%s': use text or json", opts->format);
     }
     return -1;
 }
@@ -150,6 +199,15 @@ static int check_options(const Options *opts)
         return usage_error("%s", "missing COMMAND");
     }
     bool generate = !strcmp(opts->command, "generate");
+    bool compat = !strcmp(opts->command, "compat");
+    if (compat) {
+        return check_compat_options(opts);
+    }
+    if (opts->features_old || opts->features_new || opts->format ||
+        opts->waivers || opts->include_unstable) {
+        return usage_error("'%s' does not take compat options",
+                           opts->command);
+    }
     if (!generate && strcmp(opts->command, "check") &&
         strcmp(opts->command, "dump")) {
         return usage_error("unknown command '%s'", opts->command);
@@ -203,6 +261,54 @@ static int run_generate(QmigFrontEnd *fe, const Options *opts)
     return status;
 }
 
+/* Check one side of a comparison; NULL (with a diagnostic) on failure. */
+static QmigFrontEnd *load_side(const Options *opts, const char *path,
+                               const char *features, int *status)
+{
+    QmigFrontEnd *fe = qmig_front_end_new();
+    if (features) {
+        qmig_front_end_set_features(fe, features);
+    }
+    qmig_front_end_set_legacy(fe, opts->legacy);
+    int rc = qmig_front_end_run(fe, path, opts->pragma);
+    if (rc != QMIG_EXIT_OK) {
+        if (qmig_front_end_error(fe)) {
+            fputs(qmig_front_end_error(fe), stderr);
+        }
+        fprintf(stderr, "qmig-gen: error: cannot load schema '%s'\n", path);
+        /* Any failure to load an input is an input error for compat. */
+        *status = QMIG_EXIT_USAGE;
+        qmig_front_end_free(fe);
+        return NULL;
+    }
+    return fe;
+}
+
+static int run_compat(const Options *opts)
+{
+    int status = QMIG_EXIT_OK;
+    QmigFrontEnd *old_fe = load_side(opts, opts->schema, opts->features_old,
+                                     &status);
+    QmigFrontEnd *new_fe = old_fe ? load_side(opts, opts->schema2,
+                                              opts->features_new, &status)
+                                  : NULL;
+    if (old_fe && new_fe) {
+        QmigCompatOptions copts = {
+            .include_unstable = opts->include_unstable,
+            .module = opts->module,
+            .waivers = opts->waivers,
+            .json = opts->format && !strcmp(opts->format, "json"),
+        };
+        status = qmig_compat_run(
+            qmig_front_end_schema(old_fe), qmig_front_end_metadata(old_fe),
+            qmig_front_end_schema(new_fe), qmig_front_end_metadata(new_fe),
+            opts->schema, opts->schema2, &copts, stdout, stderr);
+    }
+    qmig_front_end_free(old_fe);
+    qmig_front_end_free(new_fe);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     Options opts = {0};
@@ -212,6 +318,9 @@ int main(int argc, char **argv)
     }
     if (status >= 0) {
         return status;
+    }
+    if (!strcmp(opts.command, "compat")) {
+        return run_compat(&opts);
     }
     QmigFrontEnd *fe = qmig_front_end_new();
     if (opts.features) {

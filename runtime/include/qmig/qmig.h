@@ -6,6 +6,7 @@
 
 #include "qmig/config.h"
 #include "qmig/error.h"
+#include "qmig/handshake.h"
 #include "qmig/json.h"
 #include "qmig/version.h"
 

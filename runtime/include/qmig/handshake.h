@@ -1,0 +1,280 @@
+/*
+ * qmig/handshake.h - the migration handshake as a sans-IO engine.
+ *
+ * The protocol is specified in docs/handshake-protocol.rst.  This
+ * header offers three layers, none of which does any I/O, owns a
+ * socket, a thread or a timer:
+ *
+ * - frames: the 12-byte frame header (magic "QMHS", version, type,
+ *   length) and the JSON payload bound to QMIG_HS_FRAME_MAX;
+ * - the engine (QmigHs): the caller feeds it the bytes received on the
+ *   main channel, sends the bytes it produces, and queries its state,
+ *   the agreed configuration, the negotiated version, the session id,
+ *   the channel plan and, on failure, every reason;
+ * - named channels: the fixed 64-byte channel header that starts every
+ *   additional connection, and the destination's map from channel
+ *   names to the plan (QmigChannelMap).
+ *
+ * The engine is driven by the schema's handshake feature table
+ * (QmigSchemaDesc.features): items are sent by their stable wire id,
+ * with their treatment (adopt, intersect; local items never cross).
+ *
+ * Errors follow qmig/error.h.  Ownership is stated per function; in
+ * short, the engine borrows its options and the local configuration
+ * (both must outlive it) and owns everything it returns pointers to,
+ * which stay valid until qmig_hs_free() unless said otherwise.
+ */
+#ifndef QMIG_HANDSHAKE_H
+#define QMIG_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qmig/config.h"
+#include "qmig/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- frames ------------------------------------------------------------ */
+
+#define QMIG_HS_MAGIC 0x514d4853u        /* "QMHS" */
+#define QMIG_HS_LEGACY_MAGIC 0x5145564du /* QEMU_VM_FILE_MAGIC, "QEVM" */
+#define QMIG_HS_MULTIFD_MAGIC 0x11223344u
+#define QMIG_HS_FRAME_HEADER_SIZE 12
+/* Largest payload a frame may carry; larger lengths are rejected. */
+#define QMIG_HS_FRAME_MAX (1u << 20)
+
+/* Protocol versions this library speaks. */
+#define QMIG_HS_VERSION_MIN 1
+#define QMIG_HS_VERSION_MAX 2
+
+typedef enum QmigHsMessage {
+    QMIG_HS_MSG_HELLO = 1,   /* source -> destination */
+    QMIG_HS_MSG_ACCEPT = 2,  /* destination -> source */
+    QMIG_HS_MSG_REJECT = 3,  /* destination -> source */
+    QMIG_HS_MSG_CONFIRM = 4, /* source -> destination */
+    QMIG_HS_MSG_ABORT = 5,   /* source -> destination */
+} QmigHsMessage;
+
+/* A decoded frame; payload points into the decoded buffer. */
+typedef struct QmigHsFrame {
+    uint16_t version;
+    uint16_t type;
+    uint32_t length;
+    const uint8_t *payload;
+} QmigHsFrame;
+
+/*
+ * Decode one frame at the start of @buf (@len bytes).  Returns the
+ * size of the frame (header and payload) when it is complete, 0 when
+ * the bytes so far are a valid prefix and more are needed, and -1 with
+ * an error when they cannot start a valid frame (wrong magic, length
+ * above QMIG_HS_FRAME_MAX).  Checks as early as the bytes allow: a
+ * wrong first byte fails at once.  Allocates nothing.
+ */
+long qmig_hs_frame_decode(const uint8_t *buf, size_t len, QmigHsFrame *out,
+                          QmigError **errp);
+
+/*
+ * Encode a frame into a new buffer (caller frees with free()) and store
+ * its size in *out_len.  Fails when @len exceeds QMIG_HS_FRAME_MAX.
+ */
+uint8_t *qmig_hs_frame_encode(uint16_t version, uint16_t type,
+                              const void *payload, size_t len,
+                              size_t *out_len, QmigError **errp);
+
+/* "hello", "accept", ...; NULL for unknown types. */
+const char *qmig_hs_message_name(unsigned type);
+
+/* --- the engine -------------------------------------------------------- */
+
+/* One device state section, as each side supplies it. */
+typedef struct QmigHsDevice {
+    const char *section; /* section id string, e.g. "ram", "0000:00:02.0/virtio-net" */
+    uint32_t instance;
+    uint32_t version;     /* the version this side writes (and can load) */
+    uint32_t min_version; /* the oldest version this side can load */
+} QmigHsDevice;
+
+/*
+ * Options of one handshake.  The engine borrows them and everything
+ * they point to until qmig_hs_free().
+ */
+typedef struct QmigHsOptions {
+    QmigSide side; /* QMIG_SIDE_SOURCE or QMIG_SIDE_DESTINATION */
+    /* Versions this side accepts; 0 means QMIG_HS_VERSION_MIN / _MAX. */
+    unsigned min_version, max_version;
+    const char *machine; /* QEMU machine type; NULL: not checked here */
+    uint64_t target_page_size; /* 0: not checked here */
+    uint64_t host_page_size;   /* compared when postcopy-ram is agreed */
+    bool has_uuid;
+    uint8_t uuid[16];
+    /* Source: the session id, 16 random bytes from the caller. */
+    uint8_t session[16];
+    /* Device sections (protocol version 2 and later). */
+    const QmigHsDevice *devices;
+    size_t n_devices;
+    /*
+     * Wire ids of the features this side must never enable: not built,
+     * not possible on this host, or forbidden by management.  Ids not
+     * in the schema's feature table are unsupported too.
+     */
+    const uint16_t *unsupported;
+    size_t n_unsupported;
+    /* Destination: a legacy stream (QEMU_VM_FILE_MAGIC) ends the
+     * handshake in QMIG_HS_LEGACY instead of failing. */
+    bool allow_legacy;
+    /*
+     * The schema's channel plan (the generated *_channel_plan()); NULL:
+     * no channels beyond the main one.
+     */
+    unsigned (*plan)(const void *config, QmigChannelRef *out, unsigned max);
+} QmigHsOptions;
+
+typedef enum QmigHsState {
+    QMIG_HS_WAITING, /* wants input (after sending its output) */
+    QMIG_HS_DONE,    /* agreed; migration data may flow */
+    QMIG_HS_FAILED,  /* see qmig_hs_reasons(); send the output, close */
+    QMIG_HS_LEGACY,  /* destination: the peer speaks the legacy stream */
+} QmigHsState;
+
+typedef struct QmigHs QmigHs;
+
+/*
+ * A new handshake for @opts and the local configuration @config (an
+ * initialised configuration of a schema with a feature table), which
+ * the engine borrows.  A source engine has its HELLO ready in the
+ * output at once.  Fails on invalid options.  Free with qmig_hs_free().
+ */
+QmigHs *qmig_hs_new(const QmigHsOptions *opts, const void *config,
+                    QmigError **errp);
+void qmig_hs_free(QmigHs *hs);
+
+/*
+ * Feed @len received bytes.  Returns false, with an error summing up
+ * every reason, when the handshake has failed (now or before); true
+ * otherwise (check qmig_hs_state()).  Even after a failure, send the
+ * output: it may hold a REJECT or ABORT for the peer.  Bytes after the
+ * last handshake frame are kept (qmig_hs_unconsumed()).
+ */
+bool qmig_hs_feed(QmigHs *hs, const void *data, size_t len,
+                  QmigError **errp);
+
+/* The peer closed the channel: fails unless the handshake is over. */
+bool qmig_hs_feed_eof(QmigHs *hs, QmigError **errp);
+
+/*
+ * The bytes to send: valid until the next call on @hs.  Tell the engine
+ * how many were sent with qmig_hs_output_consume().
+ */
+const uint8_t *qmig_hs_output(const QmigHs *hs, size_t *len);
+void qmig_hs_output_consume(QmigHs *hs, size_t n);
+
+QmigHsState qmig_hs_state(const QmigHs *hs);
+/* "waiting", "done", "failed", "legacy". */
+const char *qmig_hs_state_name(QmigHsState state);
+
+/*
+ * Received bytes the handshake did not consume (the start of the
+ * migration stream after DONE, or of the legacy stream after LEGACY);
+ * valid until the next call on @hs.
+ */
+const uint8_t *qmig_hs_unconsumed(const QmigHs *hs, size_t *len);
+
+/* The negotiated version; 0 until known. */
+unsigned qmig_hs_version(const QmigHs *hs);
+
+/* The session id (the source's; the destination's once HELLO arrived). */
+const uint8_t *qmig_hs_session(const QmigHs *hs);
+
+/*
+ * The agreed configuration (same schema as the local one), owned by
+ * the engine; NULL until the handshake is DONE.
+ */
+const void *qmig_hs_agreed(const QmigHs *hs);
+
+/*
+ * The digest both sides confirm (64-bit FNV-1a of the canonical agreed
+ * configuration); 0 until computed.
+ */
+uint64_t qmig_hs_digest(const QmigHs *hs);
+
+/*
+ * Every reason of a failure, in the order found (the same list on both
+ * sides when the destination rejects).
+ */
+size_t qmig_hs_n_reasons(const QmigHs *hs);
+const char *qmig_hs_reason(const QmigHs *hs, size_t i);
+
+/*
+ * The names of the additional channels of the agreed plan (every plan
+ * entry except "main", which carries the handshake, and "cpr", which
+ * precedes it), in plan order; valid once DONE.
+ */
+size_t qmig_hs_n_channels(const QmigHs *hs);
+const char *qmig_hs_channel(const QmigHs *hs, size_t i);
+
+/* --- named channels ---------------------------------------------------- */
+
+#define QMIG_CHANNEL_MAGIC 0x514d4348u /* "QMCH" */
+#define QMIG_CHANNEL_HEADER_SIZE 64
+/* Longest channel name (the header holds it NUL-padded in 40 bytes). */
+#define QMIG_CHANNEL_NAME_MAX 39
+
+/*
+ * Write the channel header of channel @name for the session @session
+ * at protocol @version into @out.  Fails when the name is empty, too
+ * long or not printable ASCII.
+ */
+bool qmig_channel_header_encode(unsigned version, const uint8_t session[16],
+                                const char *name,
+                                uint8_t out[QMIG_CHANNEL_HEADER_SIZE],
+                                QmigError **errp);
+
+/*
+ * Decode a channel header from @len bytes (at least
+ * QMIG_CHANNEL_HEADER_SIZE are needed): magic, reserved bytes, name
+ * padding and characters are checked.  @name receives the NUL-terminated
+ * name.
+ */
+bool qmig_channel_header_decode(const uint8_t *buf, size_t len,
+                                unsigned *version, uint8_t session[16],
+                                char name[QMIG_CHANNEL_NAME_MAX + 1],
+                                QmigError **errp);
+
+/* The destination's map of expected channels. */
+typedef struct QmigChannelMap QmigChannelMap;
+
+/*
+ * A map expecting each of the @n channel @names (copied) once, for the
+ * session @session at protocol @version.  Fails on duplicate names.
+ */
+QmigChannelMap *qmig_channel_map_new(unsigned version,
+                                     const uint8_t session[16],
+                                     const char *const *names, size_t n,
+                                     QmigError **errp);
+
+/* A map for the channels of a finished handshake @hs. */
+QmigChannelMap *qmig_channel_map_from_hs(const QmigHs *hs, QmigError **errp);
+void qmig_channel_map_free(QmigChannelMap *map);
+
+/*
+ * A new connection presented the header in @buf: returns the index of
+ * its name in the map's list, or -1 with an error (malformed header,
+ * wrong version, wrong session id, unknown name, name already mapped).
+ * A rejected header changes nothing.
+ */
+long qmig_channel_map_accept(QmigChannelMap *map, const uint8_t *buf,
+                             size_t len, QmigError **errp);
+
+/* Whether every expected channel has arrived. */
+bool qmig_channel_map_complete(const QmigChannelMap *map);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QMIG_HANDSHAKE_H */

@@ -1,0 +1,1303 @@
+/*
+ * handshake.c - the sans-IO handshake engine; see qmig/handshake.h and
+ * docs/handshake-protocol.rst.
+ *
+ * Messages are JSON objects (jansson) in frames (frame.c).  Everything
+ * the peer sends is checked for type and bounds before use; problems
+ * with the peer's configuration become reasons (all of them are
+ * collected), problems with the protocol itself end the handshake.
+ */
+#include "internal.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bounds on what the peer may send, beyond the frame size. */
+#define MAX_VERSIONS 64
+#define MAX_FEATURES 4096
+#define MAX_DEVICES 65536
+#define MAX_REASONS 1024
+#define MAX_STRING 256
+#define MAX_PLAN 1024
+
+typedef struct Buf {
+    uint8_t *data;
+    size_t len, off; /* valid bytes are data[off, len) */
+    size_t cap;
+} Buf;
+
+struct QmigHs {
+    QmigHsOptions opts;
+    const void *local;
+    const QmigSchemaDesc *schema;
+    unsigned min_version, max_version;
+    QmigHsState state;
+    unsigned version;
+    uint8_t session[16];
+    Buf in, out;
+    char **reasons;
+    size_t n_reasons;
+    char **channels;
+    size_t n_channels;
+    void *agreed;
+    bool agreed_ok; /* agreed holds a configuration to clear */
+    bool done_agreed;
+    uint64_t digest;
+    /* Source: what HELLO offered, by position in schema->features. */
+    json_t *offered; /* object: id string -> value */
+    json_t *offered_versions;
+};
+
+/* --- buffers ----------------------------------------------------------- */
+
+static bool buf_append(Buf *b, const void *data, size_t len)
+{
+    if (b->off && b->off == b->len) {
+        b->off = b->len = 0;
+    }
+    if (len > b->cap - b->len) {
+        if (b->off) {
+            memmove(b->data, b->data + b->off, b->len - b->off);
+            b->len -= b->off;
+            b->off = 0;
+        }
+        if (len > b->cap - b->len) {
+            size_t cap = b->cap ? b->cap : 256;
+            while (cap - b->len < len) {
+                cap *= 2;
+            }
+            uint8_t *p = realloc(b->data, cap);
+            if (!p) {
+                return false;
+            }
+            b->data = p;
+            b->cap = cap;
+        }
+    }
+    if (len) {
+        memcpy(b->data + b->len, data, len);
+    }
+    b->len += len;
+    return true;
+}
+
+/* --- reasons and failure ----------------------------------------------- */
+
+static void add_reason(QmigHs *hs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add_reason(QmigHs *hs, const char *fmt, ...)
+{
+    if (hs->n_reasons >= MAX_REASONS) {
+        return;
+    }
+    char **r = realloc(hs->reasons, (hs->n_reasons + 1) * sizeof(char *));
+    if (!r) {
+        return;
+    }
+    hs->reasons = r;
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s) {
+        vsnprintf(s, (size_t)n + 1, fmt, ap2);
+    }
+    va_end(ap2);
+    va_end(ap);
+    if (s) {
+        hs->reasons[hs->n_reasons++] = s;
+    }
+}
+
+/* The error of a failed handshake: every reason. */
+static void set_failure_error(const QmigHs *hs, QmigError **errp)
+{
+    size_t size = 1;
+    for (size_t i = 0; i < hs->n_reasons; i++) {
+        size += strlen(hs->reasons[i]) + 2;
+    }
+    char *all = malloc(size);
+    if (!all) {
+        qmig_error_setg(errp, "handshake failed");
+        return;
+    }
+    all[0] = '\0';
+    for (size_t i = 0; i < hs->n_reasons; i++) {
+        if (i) {
+            strcat(all, "; ");
+        }
+        strcat(all, hs->reasons[i]);
+    }
+    qmig_error_setg(errp, "handshake failed: %s",
+                    hs->n_reasons ? all : "unknown reason");
+    free(all);
+}
+
+/* Queue a message; on failure to encode, the handshake fails. */
+static bool send_msg(QmigHs *hs, unsigned version, unsigned type,
+                     json_t *msg)
+{
+    char *text = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(msg);
+    size_t flen = 0;
+    uint8_t *frame = text ? qmig_hs_frame_encode((uint16_t)version,
+                                                 (uint16_t)type, text,
+                                                 strlen(text), &flen, NULL)
+                          : NULL;
+    free(text);
+    bool ok = frame && buf_append(&hs->out, frame, flen);
+    free(frame);
+    if (!ok) {
+        add_reason(hs, "cannot encode the %s message",
+                   qmig_hs_message_name(type));
+        hs->state = QMIG_HS_FAILED;
+    }
+    return ok;
+}
+
+static json_t *reasons_json(const QmigHs *hs)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < hs->n_reasons; i++) {
+        json_array_append_new(arr, json_string(hs->reasons[i]));
+    }
+    return arr;
+}
+
+/* Fail, telling the peer with @type (REJECT or ABORT) when nonzero. */
+static void fail(QmigHs *hs, unsigned type)
+{
+    if (type && hs->state == QMIG_HS_WAITING) {
+        json_t *msg = json_object();
+        json_object_set_new(msg, "reasons", reasons_json(hs));
+        send_msg(hs, hs->version ? hs->version : hs->min_version, type, msg);
+    }
+    hs->state = QMIG_HS_FAILED;
+}
+
+/* --- small codecs -------------------------------------------------------- */
+
+static void hex_encode(const uint8_t *b, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+/* Exactly 2 * @n lowercase hex digits. */
+static bool hex_decode(const char *s, uint8_t *out, size_t n)
+{
+    if (!s || strlen(s) != 2 * n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+/* A JSON integer in [min, max]. */
+static bool get_uint(const json_t *v, uint64_t max, uint64_t *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        (uint64_t)json_integer_value(v) > max) {
+        return false;
+    }
+    *out = (uint64_t)json_integer_value(v);
+    return true;
+}
+
+static const char *get_string(const json_t *v)
+{
+    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    if (!s || strlen(s) != json_string_length(v) ||
+        json_string_length(v) > MAX_STRING) {
+        return NULL;
+    }
+    return s;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) {
+        h ^= (uint8_t)*s;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* --- configurations as JSON -------------------------------------------- */
+
+static json_t *config_doc(const void *config)
+{
+    char *text = qmig_config_to_json(config, false, NULL);
+    json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return doc;
+}
+
+/*
+ * The value of feature @f in @doc (a qmig_config_to_json() document):
+ * a capability's state, or a present parameter's value (NULL when
+ * absent).  Borrowed from @doc.
+ */
+static json_t *doc_feature_value(json_t *doc, const QmigSchemaDesc *schema,
+                                 const QmigHandshakeFeature *f)
+{
+    if (f->kind == QMIG_FEATURE_CAPABILITY) {
+        json_t *caps = json_object_get(doc, "capabilities");
+        size_t i;
+        json_t *entry;
+        json_array_foreach(caps, i, entry) {
+            const char *name =
+                json_string_value(json_object_get(entry, "capability"));
+            if (name && f->index < schema->n_caps &&
+                strcmp(name, schema->caps[f->index].name) == 0) {
+                return json_object_get(entry, "state");
+            }
+        }
+        return json_false();
+    }
+    if (f->index >= schema->n_params) {
+        return NULL;
+    }
+    return json_object_get(json_object_get(doc, "parameters"),
+                           schema->params[f->index].name);
+}
+
+static const char *feature_item_name(const QmigSchemaDesc *schema,
+                                     const QmigHandshakeFeature *f)
+{
+    if (f->kind == QMIG_FEATURE_CAPABILITY) {
+        return f->index < schema->n_caps ? schema->caps[f->index].name
+                                         : f->name;
+    }
+    return f->index < schema->n_params ? schema->params[f->index].name
+                                       : f->name;
+}
+
+/*
+ * Build a configuration from the local one with every non-local
+ * feature replaced: @values[i] (borrowed, may be NULL) is the value of
+ * feature i of the schema's table (capability: true/false; parameter:
+ * the value, NULL or JSON null for absent).  Returns a new configuration
+ * or NULL with a reason.
+ */
+static void *build_config(QmigHs *hs, json_t *const *values)
+{
+    const QmigSchemaDesc *schema = hs->schema;
+    json_t *doc = config_doc(hs->local);
+    json_t *caps = json_object_get(doc, "capabilities");
+    json_t *params = json_object_get(doc, "parameters");
+    if (!doc || !json_is_array(caps) || !json_is_object(params)) {
+        json_decref(doc);
+        add_reason(hs, "cannot encode the local configuration");
+        return NULL;
+    }
+    for (unsigned i = 0; i < schema->n_features; i++) {
+        const QmigHandshakeFeature *f = &schema->features[i];
+        if (f->treatment == QMIG_HANDSHAKE_LOCAL) {
+            continue;
+        }
+        json_t *v = values[i];
+        const char *name = feature_item_name(schema, f);
+        if (f->kind == QMIG_FEATURE_CAPABILITY) {
+            size_t k;
+            json_t *entry;
+            json_array_foreach(caps, k, entry) {
+                const char *n =
+                    json_string_value(json_object_get(entry, "capability"));
+                if (n && strcmp(n, name) == 0) {
+                    json_object_set_new(entry, "state",
+                                        json_boolean(json_is_true(v)));
+                }
+            }
+        } else {
+            json_object_del(params, name);
+            if (v && !json_is_null(v)) {
+                json_object_set(params, name, v);
+            }
+        }
+    }
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    void *config = text ? calloc(1, schema->config_size) : NULL;
+    if (!config) {
+        free(text);
+        add_reason(hs, "out of memory");
+        return NULL;
+    }
+    qmig_config_init(schema, config);
+    QmigError *err = NULL;
+    if (!qmig_config_from_json(config, text, strlen(text), &err)) {
+        add_reason(hs, "agreed configuration: %s", qmig_error_message(err));
+        qmig_error_free(err);
+        qmig_config_clear(config);
+        free(config);
+        config = NULL;
+    } else {
+        const QmigConfigHeader *lh = hs->local;
+        QmigConfigHeader *h = config;
+        h->host_lacks = lh->host_lacks;
+        h->target_page_size = lh->target_page_size;
+    }
+    free(text);
+    return config;
+}
+
+/* Whether feature @id may be enabled on this side. */
+static bool supported(const QmigHs *hs, unsigned id, int *pos)
+{
+    *pos = -1;
+    for (unsigned i = 0; i < hs->schema->n_features; i++) {
+        if (hs->schema->features[i].id == id &&
+            hs->schema->features[i].treatment != QMIG_HANDSHAKE_LOCAL) {
+            *pos = (int)i;
+        }
+    }
+    if (*pos < 0) {
+        return false;
+    }
+    for (size_t i = 0; i < hs->opts.n_unsupported; i++) {
+        if (hs->opts.unsupported[i] == id) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Validate the agreed configuration: every broken rule is a reason. */
+static void check_rules(QmigHs *hs, const void *config)
+{
+    QmigViolations v;
+    if (!qmig_config_validate(config, &v)) {
+        for (unsigned i = 0; i < v.count; i++) {
+            add_reason(hs, "rule %s: %s", v.items[i]->id,
+                       v.items[i]->message);
+        }
+    }
+}
+
+/* The canonical digest input: version, "on" features, channel names. */
+static uint64_t compute_digest(QmigHs *hs, const void *config)
+{
+    json_t *doc = config_doc(config);
+    json_t *feats = json_array();
+    json_t *chans = json_array();
+    for (unsigned i = 0; doc && i < hs->schema->n_features; i++) {
+        const QmigHandshakeFeature *f = &hs->schema->features[i];
+        if (f->treatment == QMIG_HANDSHAKE_LOCAL) {
+            continue;
+        }
+        json_t *v = doc_feature_value(doc, hs->schema, f);
+        if (!v || json_is_false(v) || json_is_null(v)) {
+            continue;
+        }
+        json_array_append_new(feats, json_pack("[IO]", (json_int_t)f->id, v));
+    }
+    /* Sort by id: the two sides' tables may list features differently. */
+    size_t n = json_array_size(feats);
+    for (size_t a = 1; a < n; a++) {
+        for (size_t b = a; b > 0; b--) {
+            json_t *x = json_array_get(feats, b - 1);
+            json_t *y = json_array_get(feats, b);
+            if (json_integer_value(json_array_get(x, 0)) <=
+                json_integer_value(json_array_get(y, 0))) {
+                break;
+            }
+            json_incref(x);
+            json_array_set(feats, b - 1, y);
+            json_array_set_new(feats, b, x);
+        }
+    }
+    for (size_t i = 0; i < hs->n_channels; i++) {
+        json_array_append_new(chans, json_string(hs->channels[i]));
+    }
+    json_t *all = json_pack("{s:I,s:o,s:o}", "version",
+                            (json_int_t)hs->version, "features", feats,
+                            "channels", chans);
+    json_decref(doc);
+    char *text = all ? json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(all);
+    uint64_t h = text ? fnv1a(text) : 0;
+    free(text);
+    return h;
+}
+
+static void free_channels(QmigHs *hs)
+{
+    for (size_t i = 0; i < hs->n_channels; i++) {
+        free(hs->channels[i]);
+    }
+    free(hs->channels);
+    hs->channels = NULL;
+    hs->n_channels = 0;
+}
+
+/* Compute the additional channels of @config's plan. */
+static bool compute_channels(QmigHs *hs, const void *config)
+{
+    free_channels(hs);
+    if (!hs->opts.plan) {
+        return true;
+    }
+    QmigChannelRef refs[MAX_PLAN];
+    unsigned n = hs->opts.plan(config, refs, MAX_PLAN);
+    if (n > MAX_PLAN) {
+        add_reason(hs, "the channel plan has %u channels, more than %d", n,
+                   MAX_PLAN);
+        return false;
+    }
+    hs->channels = calloc(n ? n : 1, sizeof(char *));
+    if (!hs->channels) {
+        add_reason(hs, "out of memory");
+        return false;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (refs[i].channel >= hs->schema->n_channels) {
+            add_reason(hs, "the channel plan names an unknown channel kind");
+            return false;
+        }
+        const QmigChannelDesc *d = &hs->schema->channels[refs[i].channel];
+        if (strcmp(d->name, "main") == 0 || strcmp(d->name, "cpr") == 0) {
+            continue;
+        }
+        char name[QMIG_CHANNEL_NAME_MAX + 1];
+        if (qmig_channel_format(d, refs[i].index, name, sizeof(name)) < 0 ||
+            !(hs->channels[hs->n_channels] = strdup(name))) {
+            add_reason(hs, "channel name of '%s' too long", d->name);
+            return false;
+        }
+        hs->n_channels++;
+    }
+    return true;
+}
+
+/* --- creation ------------------------------------------------------------ */
+
+static json_t *devices_json(const QmigHs *hs)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < hs->opts.n_devices; i++) {
+        const QmigHsDevice *d = &hs->opts.devices[i];
+        json_array_append_new(
+            arr, json_pack("{s:s,s:I,s:I,s:I}", "section", d->section,
+                           "instance", (json_int_t)d->instance, "version",
+                           (json_int_t)d->version, "min-version",
+                           (json_int_t)d->min_version));
+    }
+    return arr;
+}
+
+static bool send_hello(QmigHs *hs)
+{
+    const QmigSchemaDesc *schema = hs->schema;
+    json_t *doc = config_doc(hs->local);
+    if (!doc) {
+        return false;
+    }
+    hs->offered = json_object();
+    json_t *feats = json_array();
+    for (unsigned i = 0; i < schema->n_features; i++) {
+        const QmigHandshakeFeature *f = &schema->features[i];
+        if (f->treatment == QMIG_HANDSHAKE_LOCAL) {
+            continue;
+        }
+        json_t *v = doc_feature_value(doc, schema, f);
+        if (!v) {
+            continue; /* absent parameter: the default on both sides */
+        }
+        char key[8];
+        snprintf(key, sizeof(key), "%u", (unsigned)f->id);
+        json_object_set(hs->offered, key, v);
+        json_array_append_new(
+            feats, json_pack("{s:I,s:s,s:s,s:O}", "id", (json_int_t)f->id,
+                             "name", f->name, "treatment",
+                             qmig_handshake_name(f->treatment), "value", v));
+    }
+    json_decref(doc);
+    hs->offered_versions = json_array();
+    for (unsigned v = hs->min_version; v <= hs->max_version; v++) {
+        json_array_append_new(hs->offered_versions, json_integer(v));
+    }
+    char session[33];
+    hex_encode(hs->session, 16, session);
+    json_t *msg = json_pack(
+        "{s:O,s:s,s:I,s:I,s:s,s:o,s:o}", "versions", hs->offered_versions,
+        "machine", hs->opts.machine ? hs->opts.machine : "",
+        "target-page-size", (json_int_t)hs->opts.target_page_size,
+        "host-page-size", (json_int_t)hs->opts.host_page_size, "session",
+        session, "features", feats, "devices", devices_json(hs));
+    if (!msg) {
+        return false;
+    }
+    if (hs->opts.has_uuid) {
+        char uuid[33];
+        hex_encode(hs->opts.uuid, 16, uuid);
+        json_object_set_new(msg, "uuid", json_string(uuid));
+    }
+    /* HELLO travels in a frame of the oldest offered version. */
+    return send_msg(hs, hs->min_version, QMIG_HS_MSG_HELLO, msg);
+}
+
+QmigHs *qmig_hs_new(const QmigHsOptions *opts, const void *config,
+                    QmigError **errp)
+{
+    const QmigConfigHeader *header = config;
+    if (!opts || !header || !header->schema) {
+        qmig_error_setg(errp, "handshake: no options or configuration");
+        return NULL;
+    }
+    if (opts->side != QMIG_SIDE_SOURCE &&
+        opts->side != QMIG_SIDE_DESTINATION) {
+        qmig_error_setg(errp, "handshake: side must be source or destination");
+        return NULL;
+    }
+    unsigned min = opts->min_version ? opts->min_version : QMIG_HS_VERSION_MIN;
+    unsigned max = opts->max_version ? opts->max_version : QMIG_HS_VERSION_MAX;
+    if (min < QMIG_HS_VERSION_MIN || max > QMIG_HS_VERSION_MAX || min > max) {
+        qmig_error_setg(errp,
+                        "handshake: versions %u to %u are not within the "
+                        "supported %d to %d",
+                        min, max, QMIG_HS_VERSION_MIN, QMIG_HS_VERSION_MAX);
+        return NULL;
+    }
+    for (size_t i = 0; i < opts->n_devices; i++) {
+        const char *s = opts->devices[i].section;
+        if (!s || strlen(s) > MAX_STRING) {
+            qmig_error_setg(errp, "handshake: device %zu: invalid section id",
+                            i);
+            return NULL;
+        }
+    }
+    if ((opts->machine && strlen(opts->machine) > MAX_STRING) ||
+        opts->n_devices > MAX_DEVICES ||
+        opts->target_page_size > INT64_MAX ||
+        opts->host_page_size > INT64_MAX) {
+        qmig_error_setg(errp, "handshake: option out of bounds");
+        return NULL;
+    }
+    QmigHs *hs = calloc(1, sizeof(*hs));
+    if (!hs) {
+        qmig_error_setg(errp, "out of memory");
+        return NULL;
+    }
+    hs->opts = *opts;
+    hs->local = config;
+    hs->schema = header->schema;
+    hs->min_version = min;
+    hs->max_version = max;
+    hs->state = QMIG_HS_WAITING;
+    if (opts->side == QMIG_SIDE_SOURCE) {
+        memcpy(hs->session, opts->session, 16);
+        if (!send_hello(hs)) {
+            qmig_hs_free(hs);
+            qmig_error_setg(errp, "handshake: cannot encode HELLO");
+            return NULL;
+        }
+    }
+    return hs;
+}
+
+void qmig_hs_free(QmigHs *hs)
+{
+    if (!hs) {
+        return;
+    }
+    free(hs->in.data);
+    free(hs->out.data);
+    for (size_t i = 0; i < hs->n_reasons; i++) {
+        free(hs->reasons[i]);
+    }
+    free(hs->reasons);
+    free_channels(hs);
+    if (hs->agreed) {
+        qmig_config_clear(hs->agreed);
+        free(hs->agreed);
+    }
+    json_decref(hs->offered);
+    json_decref(hs->offered_versions);
+    free(hs);
+}
+
+/* --- destination: HELLO -------------------------------------------------- */
+
+static void check_devices(QmigHs *hs, const json_t *devs)
+{
+    const QmigHsDevice *mine = hs->opts.devices;
+    size_t n_mine = hs->opts.n_devices;
+    size_t n = json_array_size(devs);
+    bool *matched = calloc(n_mine ? n_mine : 1, sizeof(bool));
+    if (!matched) {
+        add_reason(hs, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *d = json_array_get(devs, i);
+        const char *section = get_string(json_object_get(d, "section"));
+        uint64_t inst, ver, minv;
+        if (!json_is_object(d) || !section ||
+            !get_uint(json_object_get(d, "instance"), UINT32_MAX, &inst) ||
+            !get_uint(json_object_get(d, "version"), UINT32_MAX, &ver) ||
+            !get_uint(json_object_get(d, "min-version"), UINT32_MAX,
+                      &minv)) {
+            add_reason(hs, "malformed device entry %zu", i);
+            continue;
+        }
+        size_t k = 0;
+        while (k < n_mine && (strcmp(mine[k].section, section) != 0 ||
+                              mine[k].instance != inst)) {
+            k++;
+        }
+        if (k == n_mine) {
+            add_reason(hs,
+                       "device '%s' instance %u: not present on the "
+                       "destination",
+                       section, (unsigned)inst);
+            continue;
+        }
+        if (matched[k]) {
+            add_reason(hs, "device '%s' instance %u: listed twice by the "
+                           "source", section, (unsigned)inst);
+            continue;
+        }
+        matched[k] = true;
+        if (ver > mine[k].version || ver < mine[k].min_version) {
+            add_reason(hs,
+                       "device '%s' instance %u: the source writes version "
+                       "%u, the destination loads versions %u to %u",
+                       section, (unsigned)inst, (unsigned)ver,
+                       (unsigned)mine[k].min_version,
+                       (unsigned)mine[k].version);
+        }
+    }
+    for (size_t k = 0; k < n_mine; k++) {
+        if (!matched[k]) {
+            add_reason(hs,
+                       "device '%s' instance %u: present on the destination "
+                       "but not on the source",
+                       mine[k].section, (unsigned)mine[k].instance);
+        }
+    }
+    free(matched);
+}
+
+/* Agree on the features; returns the values of the schema's features. */
+static bool agree_features(QmigHs *hs, const json_t *feats,
+                           json_t **values, json_t *reply)
+{
+    const QmigSchemaDesc *schema = hs->schema;
+    json_t *doc = config_doc(hs->local);
+    if (!doc) {
+        add_reason(hs, "cannot encode the local configuration");
+        return false;
+    }
+    json_t *seen = json_object();
+    bool ok = true;
+    size_t i;
+    json_t *e;
+    json_array_foreach(feats, i, e) {
+        uint64_t id;
+        const char *name = get_string(json_object_get(e, "name"));
+        const char *treat = get_string(json_object_get(e, "treatment"));
+        json_t *v = json_object_get(e, "value");
+        char key[8];
+        if (!json_is_object(e) ||
+            !get_uint(json_object_get(e, "id"), UINT16_MAX, &id) || !name ||
+            !treat || !v ||
+            (strcmp(treat, "adopt") != 0 && strcmp(treat, "intersect") != 0)) {
+            add_reason(hs, "malformed feature entry %zu", i);
+            ok = false;
+            continue;
+        }
+        snprintf(key, sizeof(key), "%u", (unsigned)id);
+        if (json_object_get(seen, key)) {
+            add_reason(hs, "feature '%s' (id %u) sent twice", name,
+                       (unsigned)id);
+            ok = false;
+            continue;
+        }
+        json_object_set_new(seen, key, json_true());
+        bool adopt = strcmp(treat, "adopt") == 0;
+        int pos;
+        bool sup = supported(hs, (unsigned)id, &pos);
+        const QmigHandshakeFeature *f = pos >= 0 ? &schema->features[pos]
+                                                 : NULL;
+        /* The value cannot enable anything when false or null. */
+        bool wants = !json_is_false(v) && !json_is_null(v);
+        json_t *agreed = json_null();
+        if (f && (f->treatment == QMIG_HANDSHAKE_ADOPT) != adopt) {
+            add_reason(hs, "feature '%s' (id %u): the source treats it as "
+                           "'%s', the destination as '%s'",
+                       name, (unsigned)id, treat,
+                       qmig_handshake_name(f->treatment));
+            ok = false;
+        } else if (f && f->kind == QMIG_FEATURE_CAPABILITY &&
+                   !json_is_boolean(v)) {
+            add_reason(hs, "capability '%s': value is not a boolean", name);
+            ok = false;
+        } else if (adopt) {
+            if (wants && !sup) {
+                add_reason(hs,
+                           "'%s' (id %u) is enabled on the source but not "
+                           "supported by the destination",
+                           name, (unsigned)id);
+                ok = false;
+            } else if (f) {
+                agreed = v;
+            } else {
+                agreed = json_false() == v ? json_false() : json_null();
+            }
+        } else if (sup && wants) {
+            /* Intersect: a capability also needs the local side's yes. */
+            if (f->kind == QMIG_FEATURE_CAPABILITY) {
+                json_t *mine = doc_feature_value(doc, schema, f);
+                agreed = json_is_true(mine) ? json_true() : json_false();
+            } else {
+                agreed = v;
+            }
+        } else {
+            agreed = json_is_boolean(v) ? json_false() : json_null();
+        }
+        if (f && f->kind == QMIG_FEATURE_PARAMETER && !json_is_null(agreed)) {
+            /* Check the value alone, so that every bad one is reported. */
+            void *scratch = calloc(1, schema->config_size);
+            json_t *one = json_pack("{s:{s:O}}", "parameters",
+                                    feature_item_name(schema, f), agreed);
+            char *text = one ? json_dumps(one, JSON_COMPACT) : NULL;
+            json_decref(one);
+            QmigError *err = NULL;
+            if (scratch && text) {
+                qmig_config_init(schema, scratch);
+                if (!qmig_config_from_json(scratch, text, strlen(text),
+                                           &err)) {
+                    add_reason(hs, "'%s': %s", name, qmig_error_message(err));
+                    qmig_error_free(err);
+                    ok = false;
+                    agreed = json_null();
+                }
+                qmig_config_clear(scratch);
+            }
+            free(scratch);
+            free(text);
+        }
+        if (f) {
+            values[pos] = agreed;
+        }
+        json_array_append_new(
+            reply, json_pack("{s:I,s:O}", "id", (json_int_t)id, "value",
+                             agreed));
+    }
+    json_decref(seen);
+    /*
+     * values[] borrows from @feats or is a singleton; the caller holds
+     * @feats while building.  @doc only served intersect lookups.
+     */
+    json_decref(doc);
+    return ok;
+}
+
+static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
+{
+    json_error_t jerr;
+    json_t *msg = json_loadb((const char *)fr->payload, fr->length,
+                             JSON_REJECT_DUPLICATES, &jerr);
+    const json_t *versions = json_object_get(msg, "versions");
+    const json_t *feats = json_object_get(msg, "features");
+    const json_t *devs = json_object_get(msg, "devices");
+    const char *machine = get_string(json_object_get(msg, "machine"));
+    const char *session = get_string(json_object_get(msg, "session"));
+    const json_t *juuid = json_object_get(msg, "uuid");
+    uint64_t tps, hps;
+    if (!json_is_object(msg) || !json_is_array(versions) ||
+        json_array_size(versions) == 0 ||
+        json_array_size(versions) > MAX_VERSIONS || !json_is_array(feats) ||
+        json_array_size(feats) > MAX_FEATURES || !json_is_array(devs) ||
+        json_array_size(devs) > MAX_DEVICES || !machine ||
+        !hex_decode(session, hs->session, 16) ||
+        !get_uint(json_object_get(msg, "target-page-size"), INT64_MAX,
+                  &tps) ||
+        !get_uint(json_object_get(msg, "host-page-size"), INT64_MAX, &hps) ||
+        (juuid && !json_is_string(juuid))) {
+        add_reason(hs, "malformed HELLO message");
+        json_decref(msg);
+        fail(hs, QMIG_HS_MSG_REJECT);
+        return;
+    }
+    /* The highest common version. */
+    unsigned best = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(versions, i, v) {
+        uint64_t n;
+        if (get_uint(v, UINT16_MAX, &n) && n >= hs->min_version &&
+            n <= hs->max_version && n > best) {
+            best = (unsigned)n;
+        }
+    }
+    if (!best) {
+        char *offered = json_dumps(versions, JSON_COMPACT);
+        add_reason(hs,
+                   "no common protocol version: the source offers %s, the "
+                   "destination speaks %u to %u",
+                   offered ? offered : "?", hs->min_version, hs->max_version);
+        free(offered);
+        json_decref(msg);
+        fail(hs, QMIG_HS_MSG_REJECT);
+        return;
+    }
+    hs->version = best;
+    if (hs->opts.machine && strcmp(machine, hs->opts.machine) != 0) {
+        add_reason(hs, "machine type: the source runs '%s', the destination "
+                       "'%s'", machine, hs->opts.machine);
+    }
+    if (hs->opts.target_page_size && tps != hs->opts.target_page_size) {
+        add_reason(hs,
+                   "target page size: %llu bytes on the source, %llu on the "
+                   "destination",
+                   (unsigned long long)tps,
+                   (unsigned long long)hs->opts.target_page_size);
+    }
+    if (hs->opts.has_uuid) {
+        uint8_t uuid[16];
+        if (!juuid || !hex_decode(json_string_value(juuid), uuid, 16) ||
+            memcmp(uuid, hs->opts.uuid, 16) != 0) {
+            char mine[33];
+            hex_encode(hs->opts.uuid, 16, mine);
+            add_reason(hs, "VM UUID: the source has %s, the destination %s",
+                       juuid && get_string(juuid) ? json_string_value(juuid)
+                                                  : "none",
+                       mine);
+        }
+    }
+    json_t *reply_feats = json_array();
+    json_t **values = calloc(hs->schema->n_features + 1, sizeof(json_t *));
+    if (!values || !reply_feats) {
+        add_reason(hs, "out of memory");
+    } else if (agree_features(hs, feats, values, reply_feats)) {
+        void *config = build_config(hs, values);
+        if (config) {
+            hs->agreed = config;
+            int pc = qmig_schema_find_cap(hs->schema, "postcopy-ram");
+            const QmigConfigHeader *h = config;
+            if (pc >= 0 && qmig_capset_has(&h->caps, (unsigned)pc) &&
+                hps != hs->opts.host_page_size) {
+                add_reason(hs,
+                           "host page size: %llu bytes on the source, %llu "
+                           "on the destination (postcopy needs them equal)",
+                           (unsigned long long)hps,
+                           (unsigned long long)hs->opts.host_page_size);
+            }
+            check_rules(hs, config);
+            compute_channels(hs, config);
+        }
+    }
+    if (best >= 2) {
+        check_devices(hs, devs);
+    }
+    free(values);
+    json_decref(msg);
+    if (hs->n_reasons || !hs->agreed) {
+        json_decref(reply_feats);
+        fail(hs, QMIG_HS_MSG_REJECT);
+        return;
+    }
+    json_t *chans = json_array();
+    for (size_t k = 0; k < hs->n_channels; k++) {
+        json_array_append_new(chans, json_string(hs->channels[k]));
+    }
+    hs->digest = compute_digest(hs, hs->agreed);
+    send_msg(hs, best,
+             QMIG_HS_MSG_ACCEPT,
+             json_pack("{s:I,s:o,s:o}", "version", (json_int_t)best,
+                       "features", reply_feats, "channels", chans));
+}
+
+static void on_confirm(QmigHs *hs, const QmigHsFrame *fr)
+{
+    json_t *msg = json_loadb((const char *)fr->payload, fr->length,
+                             JSON_REJECT_DUPLICATES, NULL);
+    const char *digest = get_string(json_object_get(msg, "digest"));
+    uint8_t d[8];
+    if (!json_is_object(msg) || !hex_decode(digest, d, 8)) {
+        add_reason(hs, "malformed CONFIRM message");
+        hs->state = QMIG_HS_FAILED;
+    } else {
+        uint64_t got = 0;
+        for (int i = 0; i < 8; i++) {
+            got = got << 8 | d[i];
+        }
+        if (got != hs->digest) {
+            add_reason(hs,
+                       "the source confirmed a different agreed "
+                       "configuration (digest %016llx, expected %016llx)",
+                       (unsigned long long)got,
+                       (unsigned long long)hs->digest);
+            hs->state = QMIG_HS_FAILED;
+        } else {
+            hs->done_agreed = true;
+            hs->state = QMIG_HS_DONE;
+        }
+    }
+    json_decref(msg);
+}
+
+/* REJECT or ABORT: the peer's reasons become ours. */
+static void on_reasons(QmigHs *hs, const QmigHsFrame *fr, const char *who)
+{
+    json_t *msg = json_loadb((const char *)fr->payload, fr->length,
+                             JSON_REJECT_DUPLICATES, NULL);
+    const json_t *reasons = json_object_get(msg, "reasons");
+    size_t n = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(reasons, i, r) {
+        const char *s = json_string_value(r);
+        if (s && strlen(s) == json_string_length(r)) {
+            add_reason(hs, "%s: %s", who, s);
+            n++;
+        }
+    }
+    if (!n) {
+        add_reason(hs, "%s refused the handshake without a reason", who);
+    }
+    hs->state = QMIG_HS_FAILED;
+    json_decref(msg);
+}
+
+/* --- source: ACCEPT ------------------------------------------------------ */
+
+static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
+{
+    const QmigSchemaDesc *schema = hs->schema;
+    json_t *msg = json_loadb((const char *)fr->payload, fr->length,
+                             JSON_REJECT_DUPLICATES, NULL);
+    const json_t *feats = json_object_get(msg, "features");
+    const json_t *chans = json_object_get(msg, "channels");
+    uint64_t version;
+    if (!json_is_object(msg) || !json_is_array(feats) ||
+        !json_is_array(chans) || json_array_size(chans) > MAX_PLAN ||
+        !get_uint(json_object_get(msg, "version"), UINT16_MAX, &version)) {
+        add_reason(hs, "malformed ACCEPT message");
+        json_decref(msg);
+        fail(hs, QMIG_HS_MSG_ABORT);
+        return;
+    }
+    if (version < hs->min_version || version > hs->max_version ||
+        version != fr->version) {
+        add_reason(hs,
+                   "the destination chose protocol version %u, which the "
+                   "source did not offer",
+                   (unsigned)version);
+        json_decref(msg);
+        fail(hs, QMIG_HS_MSG_ABORT);
+        return;
+    }
+    hs->version = (unsigned)version;
+    json_t **values = calloc(schema->n_features + 1, sizeof(json_t *));
+    json_t *answered = json_object();
+    size_t i;
+    json_t *e;
+    json_array_foreach(feats, i, e) {
+        uint64_t id;
+        json_t *v = json_object_get(e, "value");
+        char key[8];
+        if (!get_uint(json_object_get(e, "id"), UINT16_MAX, &id) || !v) {
+            add_reason(hs, "malformed ACCEPT feature entry %zu", i);
+            continue;
+        }
+        snprintf(key, sizeof(key), "%u", (unsigned)id);
+        json_t *mine = json_object_get(hs->offered, key);
+        if (!mine || json_object_get(answered, key)) {
+            add_reason(hs, "the destination answered feature id %u, which "
+                           "the source did not offer (or answered twice)",
+                       (unsigned)id);
+            continue;
+        }
+        json_object_set_new(answered, key, json_true());
+        int pos = -1;
+        for (unsigned k = 0; k < schema->n_features; k++) {
+            if (schema->features[k].id == id) {
+                pos = (int)k;
+            }
+        }
+        if (pos < 0) {
+            continue; /* cannot happen: offered ids come from the table */
+        }
+        const QmigHandshakeFeature *f = &schema->features[pos];
+        bool same = json_equal(v, mine);
+        bool off = json_is_false(v) || json_is_null(v);
+        if (f->treatment == QMIG_HANDSHAKE_ADOPT && !same) {
+            add_reason(hs, "the destination changed '%s', which it must "
+                           "adopt", f->name);
+        } else if (!same && !off) {
+            add_reason(hs, "the destination asked for a value of '%s' the "
+                           "source did not offer", f->name);
+        } else if (values) {
+            values[pos] = same ? mine : json_null();
+        }
+    }
+    if (json_object_size(answered) != json_object_size(hs->offered)) {
+        add_reason(hs, "the destination did not answer every feature");
+    }
+    json_decref(answered);
+    if (!hs->n_reasons && values) {
+        /* Features not offered (absent parameters) stay absent. */
+        void *config = build_config(hs, values);
+        if (config) {
+            hs->agreed = config;
+            check_rules(hs, config);
+            if (compute_channels(hs, config)) {
+                bool same = json_array_size(chans) == hs->n_channels;
+                for (size_t k = 0; same && k < hs->n_channels; k++) {
+                    const char *s =
+                        json_string_value(json_array_get(chans, k));
+                    same = s && strcmp(s, hs->channels[k]) == 0;
+                }
+                if (!same) {
+                    add_reason(hs, "the destination plans other channels "
+                                   "than the source");
+                }
+            }
+        }
+    }
+    free(values);
+    json_decref(msg);
+    if (hs->n_reasons || !hs->agreed) {
+        fail(hs, QMIG_HS_MSG_ABORT);
+        return;
+    }
+    hs->digest = compute_digest(hs, hs->agreed);
+    uint8_t d[8];
+    char hex[17];
+    for (int k = 0; k < 8; k++) {
+        d[k] = (uint8_t)(hs->digest >> (56 - 8 * k));
+    }
+    hex_encode(d, 8, hex);
+    if (send_msg(hs, hs->version, QMIG_HS_MSG_CONFIRM,
+                 json_pack("{s:s}", "digest", hex))) {
+        hs->done_agreed = true;
+        hs->state = QMIG_HS_DONE;
+    }
+}
+
+/* --- feeding ------------------------------------------------------------- */
+
+static void step(QmigHs *hs)
+{
+    while (hs->state == QMIG_HS_WAITING) {
+        const uint8_t *p = hs->in.data + hs->in.off;
+        size_t avail = hs->in.len - hs->in.off;
+        bool first = hs->opts.side == QMIG_SIDE_DESTINATION && !hs->version &&
+                     !hs->n_reasons;
+        if (first && avail) {
+            static const uint8_t legacy[4] = {0x51, 0x45, 0x56, 0x4d};
+            size_t n = avail < 4 ? avail : 4;
+            if (memcmp(p, legacy, n) == 0 && memcmp(p, "QMHS", n) != 0) {
+                if (n < 4) {
+                    return; /* wait: "QE" could still be legacy */
+                }
+                if (hs->opts.allow_legacy) {
+                    hs->state = QMIG_HS_LEGACY;
+                } else {
+                    add_reason(hs, "the source sent the legacy migration "
+                                   "stream (no handshake) and legacy mode "
+                                   "is not allowed");
+                    hs->state = QMIG_HS_FAILED;
+                }
+                return;
+            }
+        }
+        QmigHsFrame fr;
+        QmigError *err = NULL;
+        long n = qmig_hs_frame_decode(p, avail, &fr, &err);
+        if (n < 0) {
+            add_reason(hs, "%s", qmig_error_message(err));
+            qmig_error_free(err);
+            hs->state = QMIG_HS_FAILED;
+            return;
+        }
+        if (n == 0) {
+            return;
+        }
+        hs->in.off += (size_t)n;
+        bool dst = hs->opts.side == QMIG_SIDE_DESTINATION;
+        if (dst && !hs->version && fr.type == QMIG_HS_MSG_HELLO) {
+            on_hello(hs, &fr);
+        } else if (dst && hs->version && fr.type == QMIG_HS_MSG_CONFIRM &&
+                   fr.version == hs->version) {
+            on_confirm(hs, &fr);
+        } else if (dst && hs->version && fr.type == QMIG_HS_MSG_ABORT) {
+            on_reasons(hs, &fr, "source");
+        } else if (!dst && fr.type == QMIG_HS_MSG_ACCEPT) {
+            on_accept(hs, &fr);
+        } else if (!dst && fr.type == QMIG_HS_MSG_REJECT) {
+            on_reasons(hs, &fr, "destination");
+        } else {
+            const char *name = qmig_hs_message_name(fr.type);
+            add_reason(hs, "unexpected %s message (type %u, version %u)",
+                       name ? name : "unknown", (unsigned)fr.type,
+                       (unsigned)fr.version);
+            hs->state = QMIG_HS_FAILED;
+        }
+    }
+}
+
+bool qmig_hs_feed(QmigHs *hs, const void *data, size_t len,
+                  QmigError **errp)
+{
+    if (!hs || (len && !data)) {
+        qmig_error_setg(errp, "handshake: no engine or data");
+        return false;
+    }
+    if (hs->state == QMIG_HS_WAITING) {
+        if (!buf_append(&hs->in, data, len)) {
+            add_reason(hs, "out of memory");
+            hs->state = QMIG_HS_FAILED;
+        } else {
+            step(hs);
+        }
+    } else if (hs->state != QMIG_HS_FAILED) {
+        /* Over: the bytes belong to the migration stream. */
+        if (!buf_append(&hs->in, data, len)) {
+            qmig_error_setg(errp, "out of memory");
+            return false;
+        }
+    }
+    if (hs->state == QMIG_HS_FAILED) {
+        set_failure_error(hs, errp);
+        return false;
+    }
+    return true;
+}
+
+bool qmig_hs_feed_eof(QmigHs *hs, QmigError **errp)
+{
+    if (!hs) {
+        qmig_error_setg(errp, "handshake: no engine");
+        return false;
+    }
+    if (hs->state == QMIG_HS_WAITING) {
+        if (hs->opts.side == QMIG_SIDE_SOURCE && !hs->version) {
+            add_reason(hs, "the destination closed the connection before "
+                           "answering (a destination without handshake "
+                           "support closes on an unknown channel magic)");
+        } else {
+            add_reason(hs, "the peer closed the connection during the "
+                           "handshake");
+        }
+        hs->state = QMIG_HS_FAILED;
+    }
+    if (hs->state == QMIG_HS_FAILED) {
+        set_failure_error(hs, errp);
+        return false;
+    }
+    return true;
+}
+
+const uint8_t *qmig_hs_output(const QmigHs *hs, size_t *len)
+{
+    *len = hs ? hs->out.len - hs->out.off : 0;
+    return hs && *len ? hs->out.data + hs->out.off : NULL;
+}
+
+void qmig_hs_output_consume(QmigHs *hs, size_t n)
+{
+    if (!hs) {
+        return;
+    }
+    size_t avail = hs->out.len - hs->out.off;
+    hs->out.off += n < avail ? n : avail;
+}
+
+const uint8_t *qmig_hs_unconsumed(const QmigHs *hs, size_t *len)
+{
+    *len = hs ? hs->in.len - hs->in.off : 0;
+    return hs && *len ? hs->in.data + hs->in.off : NULL;
+}
+
+QmigHsState qmig_hs_state(const QmigHs *hs)
+{
+    return hs ? hs->state : QMIG_HS_FAILED;
+}
+
+const char *qmig_hs_state_name(QmigHsState state)
+{
+    switch (state) {
+    case QMIG_HS_WAITING:
+        return "waiting";
+    case QMIG_HS_DONE:
+        return "done";
+    case QMIG_HS_FAILED:
+        return "failed";
+    case QMIG_HS_LEGACY:
+        return "legacy";
+    }
+    return NULL;
+}
+
+unsigned qmig_hs_version(const QmigHs *hs)
+{
+    return hs ? hs->version : 0;
+}
+
+const uint8_t *qmig_hs_session(const QmigHs *hs)
+{
+    return hs ? hs->session : NULL;
+}
+
+const void *qmig_hs_agreed(const QmigHs *hs)
+{
+    return hs && hs->state == QMIG_HS_DONE ? hs->agreed : NULL;
+}
+
+uint64_t qmig_hs_digest(const QmigHs *hs)
+{
+    return hs ? hs->digest : 0;
+}
+
+size_t qmig_hs_n_reasons(const QmigHs *hs)
+{
+    return hs ? hs->n_reasons : 0;
+}
+
+const char *qmig_hs_reason(const QmigHs *hs, size_t i)
+{
+    return hs && i < hs->n_reasons ? hs->reasons[i] : NULL;
+}
+
+size_t qmig_hs_n_channels(const QmigHs *hs)
+{
+    return hs && hs->state == QMIG_HS_DONE ? hs->n_channels : 0;
+}
+
+const char *qmig_hs_channel(const QmigHs *hs, size_t i)
+{
+    return hs && hs->state == QMIG_HS_DONE && i < hs->n_channels
+               ? hs->channels[i]
+               : NULL;
+}
