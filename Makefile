@@ -15,7 +15,7 @@ QMIG_GEN := $(BUILD)/generator/qmig-gen
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1 \
            UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 
-.PHONY: all deps configure build run check check-asan bench fuzz fuzz-config clean
+.PHONY: all deps configure build run check check-asan bench fuzz fuzz-config fuzz-handshake clean
 
 all: run
 
@@ -71,6 +71,19 @@ fuzz-config: deps
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 	    -max_len=4096 -print_final_stats=1 -artifact_prefix=artifacts/ \
 	    corpus ../../fuzz/corpus/config
+
+# The handshake: frame decoding, then message decoding, FUZZ_SECONDS each.
+fuzz-handshake: deps
+	@CC=clang scripts/meson-setup.sh build-fuzz "$(QEMU_QAPI_DIR)" \
+	    -Dfuzz=true -Dwerror=false
+	ninja -C build-fuzz fuzz/fuzz-hs-frame fuzz/fuzz-hs-message
+	for t in frame message; do \
+	    mkdir -p build-fuzz/fuzz-hs-$$t-work/corpus build-fuzz/fuzz-hs-$$t-work/artifacts && \
+	    (cd build-fuzz/fuzz-hs-$$t-work && $(SAN_ENV) ../fuzz/fuzz-hs-$$t \
+	        -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	        -max_len=8192 -print_final_stats=1 -artifact_prefix=artifacts/ \
+	        corpus ../../fuzz/corpus/hs-$$t) || exit 1; \
+	done
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -91,6 +91,9 @@ const QmigCompatRule qmig_compat_rules[] = {
     {"migration-channel-changed", BREAKING,
      "a channel kind's pattern, count, condition or order changed"},
     {"waiver-unused", RISKY, "a waiver matches no finding"},
+    {"waiver-expired", BREAKING,
+     "a waiver's expiry version has been reached: renew it or fix the "
+     "change"},
     {NULL, SAFE, NULL},
 };
 
@@ -1101,9 +1104,26 @@ static int finding_cmp(const void *a, const void *b)
     return r;
 }
 
-static const char *loc(QmigArena *a, const QmigInfo *info)
+/* @path as reported: temporary copies under their git:REF: label. */
+static const char *report_path(QmigArena *a, const QmigCompatOptions *opts,
+                               const char *path)
 {
-    return info ? qmig_arena_printf(a, "%s:%u", info->file->path, info->line)
+    for (int i = 0; i < 2; i++) {
+        const char *from = opts->path_from[i];
+        size_t len = from ? strlen(from) : 0;
+        if (len && !strncmp(path, from, len)) {
+            return qmig_arena_printf(a, "%s%s", opts->path_to[i], path + len);
+        }
+    }
+    return path;
+}
+
+static const char *loc(const Cmp *c, const QmigInfo *info)
+{
+    return info ? qmig_arena_printf(c->arena, "%s:%u",
+                                    report_path(c->arena, c->opts,
+                                                info->file->path),
+                                    info->line)
                 : "-";
 }
 
@@ -1123,7 +1143,8 @@ static void json_str(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void json_loc(FILE *out, const char *key, const QmigInfo *info)
+static void json_loc(FILE *out, const Cmp *c, const char *key,
+                     const QmigInfo *info)
 {
     fprintf(out, ", \"%s\": ", key);
     if (!info) {
@@ -1131,7 +1152,7 @@ static void json_loc(FILE *out, const char *key, const QmigInfo *info)
         return;
     }
     fputs("{\"file\": ", out);
-    json_str(out, info->file->path);
+    json_str(out, report_path(c->arena, c->opts, info->file->path));
     fprintf(out, ", \"line\": %u}", info->line);
 }
 
@@ -1159,8 +1180,8 @@ static void print_json(FILE *out, const Cmp *c, const char *old_label,
         json_str(out, f->path);
         fputs(", \"message\": ", out);
         json_str(out, f->message);
-        json_loc(out, "old", f->old_info);
-        json_loc(out, "new", f->new_info);
+        json_loc(out, c, "old", f->old_info);
+        json_loc(out, c, "new", f->new_info);
         fputs(", \"waived\": ", out);
         if (f->waived) {
             json_str(out, f->waived);
@@ -1189,11 +1210,37 @@ static void print_text(FILE *out, const Cmp *c, const char *old_label,
         fprintf(out, "  %-8s %s %s: %s\n",
                 qmig_compat_severity_names[f->rule->severity], f->rule->id,
                 f->path, f->message);
-        fprintf(out, "           old %s, new %s\n", loc(c->arena, f->old_info),
-                loc(c->arena, f->new_info));
+        fprintf(out, "           old %s, new %s\n", loc(c, f->old_info),
+                loc(c, f->new_info));
         if (f->waived) {
             fprintf(out, "           waived: %s\n", f->waived);
         }
+    }
+}
+
+int qmig_compat_version_cmp(const char *a, const char *b)
+{
+    while (*a || *b) {
+        char *ea, *eb;
+        unsigned long x = strtoul(a, &ea, 10), y = strtoul(b, &eb, 10);
+        if (x != y) {
+            return x < y ? -1 : 1;
+        }
+        if (ea == a && eb == b) {
+            /* Non-numeric text: compare the rest as strings. */
+            return strcmp(a, b);
+        }
+        a = *ea == '.' ? ea + 1 : ea;
+        b = *eb == '.' ? eb + 1 : eb;
+    }
+    return 0;
+}
+
+void qmig_compat_list_rules(FILE *out)
+{
+    for (const QmigCompatRule *r = qmig_compat_rules; r->id; r++) {
+        fprintf(out, "%-37s %-8s %s\n", r->id,
+                qmig_compat_severity_names[r->severity], r->summary);
     }
 }
 
@@ -1249,11 +1296,27 @@ int qmig_compat_run(const QmigSchema *old_schema, const QmigMetadata *old_meta,
         compare_metadata(&c, old_meta, new_meta);
     }
     c.group = "waivers";
-    for (size_t i = 0; i < c.findings.len; i++) {
+    size_t nfindings = c.findings.len;
+    for (size_t k = 0; k < waivers.len; k++) {
+        Waiver *w = waivers.items[k];
+        if (opts->release && w->expires &&
+            qmig_compat_version_cmp(w->expires, opts->release) <= 0) {
+            /* Expired: it waives nothing, and CI must renew or fix. */
+            w->used = true;
+            add(&c, "waiver-expired", w->path, NULL, w->info,
+                "waiver of %s expires in %s, reached by release %s", w->rule,
+                w->expires, opts->release);
+        }
+    }
+    for (size_t i = 0; i < nfindings; i++) {
         Finding *f = c.findings.items[i];
         for (size_t k = 0; k < waivers.len; k++) {
             Waiver *w = waivers.items[k];
-            if (!strcmp(w->rule, f->rule->id) && !strcmp(w->path, f->path)) {
+            bool expired = opts->release && w->expires &&
+                           qmig_compat_version_cmp(w->expires,
+                                                   opts->release) <= 0;
+            if (!expired && !strcmp(w->rule, f->rule->id) &&
+                !strcmp(w->path, f->path)) {
                 f->waived = w->expires
                                 ? qmig_arena_printf(ctx.arena,
                                                     "%s (expires %s)",
@@ -1270,7 +1333,10 @@ int qmig_compat_run(const QmigSchema *old_schema, const QmigMetadata *old_meta,
                 "waiver of %s matches no finding", w->rule);
         }
     }
-    qsort(c.findings.items, c.findings.len, sizeof(void *), finding_cmp);
+    if (c.findings.len > 1) {
+        /* qsort() on a NULL array is undefined even for no elements. */
+        qsort(c.findings.items, c.findings.len, sizeof(void *), finding_cmp);
+    }
     unsigned counts[3] = {0}, waived = 0;
     for (size_t i = 0; i < c.findings.len; i++) {
         const Finding *f = c.findings.items[i];

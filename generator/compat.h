@@ -15,7 +15,9 @@
  * with their severity), the full wire path, and the locations in both
  * schemas.  Waivers are data: a file of QAPI-syntax expressions
  *   { 'waive': RULE, 'path': PATH, 'reason': TEXT, '*expires': VERSION }
- * A waiver that matches no finding is itself reported (waiver-unused).
+ * A waiver that matches no finding is itself reported (waiver-unused);
+ * with a release given, one whose expiry is at or before that release
+ * waives nothing and is reported (waiver-expired).
  */
 #ifndef QMIG_COMPAT_H
 #define QMIG_COMPAT_H
@@ -48,7 +50,21 @@ typedef struct QmigCompatOptions {
     const char *module;    /* only commands, events and types of this module */
     const char *waivers;   /* waiver file, or NULL */
     bool json;             /* --format json */
+    const char *release;   /* --release: waivers expiring at or before it
+                            * no longer waive (waiver-expired) */
+    /* Locations under path_from[i] are reported under path_to[i]
+     * (git:REF: for schemas read from git); NULL: none. */
+    const char *path_from[2], *path_to[2];
 } QmigCompatOptions;
+
+/*
+ * Compare release versions such as "10.2" or "11.0.1": numeric dotted
+ * components, a missing one counting as 0; <0, 0 or >0.
+ */
+int qmig_compat_version_cmp(const char *a, const char *b);
+
+/* Print "ID SEVERITY SUMMARY" for every rule (--list-rules). */
+void qmig_compat_list_rules(FILE *out);
 
 /*
  * Compare and print the report to @out.  @old_meta / @new_meta may be

@@ -10,6 +10,7 @@
 #include "dump.h"
 #include "frontend.h"
 #include "generate.h"
+#include "gitsrc.h"
 #include "schema.h"
 #include "source.h"
 
@@ -22,6 +23,7 @@ static const char usage_text[] =
     "       qmig-gen dump     [OPTIONS] SCHEMA\n"
     "       qmig-gen generate -o DIR [OPTIONS] SCHEMA\n"
     "       qmig-gen compat   [OPTIONS] OLD NEW\n"
+    "       qmig-gen compat   --list-rules\n"
     "\n"
     "Commands:\n"
     "  check      check SCHEMA (and metadata); print nothing when valid\n"
@@ -29,7 +31,8 @@ static const char usage_text[] =
     "             metadata)\n"
     "  generate   write the C configuration API and reference docs to DIR\n"
     "  compat     compare schema OLD with NEW and report incompatible\n"
-    "             changes (docs/compat.rst)\n"
+    "             changes (docs/compat.rst); OLD and NEW are files, or\n"
+    "             git:REF:PATH to read PATH and its includes at REF\n"
     "\n"
     "Options:\n"
     "  --pragma FILE     load the pragmas of FILE first (QEMU keeps them in\n"
@@ -54,6 +57,9 @@ static const char usage_text[] =
     "  --waivers FILE    compat: accepted findings (rule, path, reason,\n"
     "                    expiry)\n"
     "  --include-unstable  compat: also compare 'unstable' and x- items\n"
+    "  --release VERSION compat: the release being checked; waivers that\n"
+    "                    expire at or before it no longer waive\n"
+    "  --list-rules      compat: print every rule: ID SEVERITY DESCRIPTION\n"
     "  -h, --help        show this help and exit\n"
     "  --version         show the version and exit\n"
     "\n"
@@ -77,7 +83,9 @@ typedef struct Options {
     const char *features_new;
     const char *format;
     const char *waivers;
+    const char *release;
     bool include_unstable;
+    bool list_rules;
     bool legacy;
     bool list_outputs;
 } Options;
@@ -107,6 +115,7 @@ static const ValueOption value_options[] = {
     {"--features-new", NULL, offsetof(Options, features_new)},
     {"--format", NULL, offsetof(Options, format)},
     {"--waivers", NULL, offsetof(Options, waivers)},
+    {"--release", NULL, offsetof(Options, release)},
 };
 
 /* --name VALUE, --name=VALUE or -o VALUE; 0 if @arg is no such option. */
@@ -154,6 +163,8 @@ static int parse_options(int argc, char **argv, Options *opts)
             opts->legacy = true;
         } else if (!strcmp(arg, "--include-unstable")) {
             opts->include_unstable = true;
+        } else if (!strcmp(arg, "--list-rules")) {
+            opts->list_rules = true;
         } else if (!strcmp(arg, "--list-outputs")) {
             opts->list_outputs = true;
         } else if (arg[0] == '-' && arg[1] != '\0') {
@@ -173,6 +184,12 @@ static int parse_options(int argc, char **argv, Options *opts)
 
 static int check_compat_options(const Options *opts)
 {
+    if (opts->list_rules) {
+        if (opts->schema) {
+            return usage_error("%s", "--list-rules takes no OLD or NEW");
+        }
+        return -1;
+    }
     if (!opts->schema || !opts->schema2) {
         return usage_error("%s", "compat needs OLD and NEW");
     }
@@ -204,7 +221,8 @@ static int check_options(const Options *opts)
         return check_compat_options(opts);
     }
     if (opts->features_old || opts->features_new || opts->format ||
-        opts->waivers || opts->include_unstable) {
+        opts->waivers || opts->include_unstable || opts->release ||
+        opts->list_rules) {
         return usage_error("'%s' does not take compat options",
                            opts->command);
     }
@@ -262,9 +280,18 @@ static int run_generate(QmigFrontEnd *fe, const Options *opts)
 }
 
 /* Check one side of a comparison; NULL (with a diagnostic) on failure. */
-static QmigFrontEnd *load_side(const Options *opts, const char *path,
-                               const char *features, int *status)
+static QmigFrontEnd *load_side(const Options *opts, const char *spec,
+                               const char *features, QmigGitSource *git,
+                               int *status)
 {
+    const char *path = spec;
+    if (qmig_git_spec(spec)) {
+        if (qmig_git_fetch(spec, git) != 0) {
+            *status = QMIG_EXIT_USAGE;
+            return NULL;
+        }
+        path = git->root;
+    }
     QmigFrontEnd *fe = qmig_front_end_new();
     if (features) {
         qmig_front_end_set_features(fe, features);
@@ -273,9 +300,11 @@ static QmigFrontEnd *load_side(const Options *opts, const char *path,
     int rc = qmig_front_end_run(fe, path, opts->pragma);
     if (rc != QMIG_EXIT_OK) {
         if (qmig_front_end_error(fe)) {
-            fputs(qmig_front_end_error(fe), stderr);
+            char *msg = qmig_git_unmap(git, qmig_front_end_error(fe));
+            fputs(msg, stderr);
+            free(msg);
         }
-        fprintf(stderr, "qmig-gen: error: cannot load schema '%s'\n", path);
+        fprintf(stderr, "qmig-gen: error: cannot load schema '%s'\n", spec);
         /* Any failure to load an input is an input error for compat. */
         *status = QMIG_EXIT_USAGE;
         qmig_front_end_free(fe);
@@ -286,11 +315,18 @@ static QmigFrontEnd *load_side(const Options *opts, const char *path,
 
 static int run_compat(const Options *opts)
 {
+    if (opts->list_rules) {
+        qmig_compat_list_rules(stdout);
+        return fflush(stdout) == 0 && !ferror(stdout) ? QMIG_EXIT_OK
+                                                      : QMIG_EXIT_USAGE;
+    }
     int status = QMIG_EXIT_OK;
+    QmigGitSource old_git = {0}, new_git = {0};
     QmigFrontEnd *old_fe = load_side(opts, opts->schema, opts->features_old,
-                                     &status);
+                                     &old_git, &status);
     QmigFrontEnd *new_fe = old_fe ? load_side(opts, opts->schema2,
-                                              opts->features_new, &status)
+                                              opts->features_new, &new_git,
+                                              &status)
                                   : NULL;
     if (old_fe && new_fe) {
         QmigCompatOptions copts = {
@@ -298,6 +334,9 @@ static int run_compat(const Options *opts)
             .module = opts->module,
             .waivers = opts->waivers,
             .json = opts->format && !strcmp(opts->format, "json"),
+            .release = opts->release,
+            .path_from = {old_git.tmp_prefix, new_git.tmp_prefix},
+            .path_to = {old_git.label_prefix, new_git.label_prefix},
         };
         status = qmig_compat_run(
             qmig_front_end_schema(old_fe), qmig_front_end_metadata(old_fe),
@@ -306,6 +345,8 @@ static int run_compat(const Options *opts)
     }
     qmig_front_end_free(old_fe);
     qmig_front_end_free(new_fe);
+    qmig_git_cleanup(&old_git);
+    qmig_git_cleanup(&new_git);
     return status;
 }
 

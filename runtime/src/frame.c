@@ -59,7 +59,8 @@ long qmig_hs_frame_decode(const uint8_t *buf, size_t len, QmigHsFrame *out,
         return -1;
     }
     size_t n = len < 4 ? len : 4;
-    if (memcmp(buf, magic, n) != 0) {
+    /* memcmp() on a NULL buffer is undefined even for zero bytes. */
+    if (n > 0 && memcmp(buf, magic, n) != 0) {
         uint8_t got[4] = {0};
         memcpy(got, buf, n);
         qmig_error_setg(errp,
@@ -182,6 +183,11 @@ bool qmig_channel_header_decode(const uint8_t *buf, size_t len,
                         "not a channel header: magic 0x%08x, expected "
                         "0x%08x",
                         (unsigned)get_be32(buf), QMIG_CHANNEL_MAGIC);
+        return false;
+    }
+    if (get_be16(buf + 4) == 0) {
+        qmig_error_setg(errp, "channel header: protocol version 0 is "
+                              "invalid");
         return false;
     }
     if (get_be16(buf + 6) != 0) {

@@ -668,10 +668,17 @@ static void check_devices(QmigHs *hs, const json_t *devs)
             add_reason(hs, "malformed device entry %zu", i);
             continue;
         }
+        /* Both sides usually list the sections in the same order:
+         * try the same position first, then search. */
         size_t k = 0;
-        while (k < n_mine && (strcmp(mine[k].section, section) != 0 ||
-                              mine[k].instance != inst)) {
-            k++;
+        if (i < n_mine && mine[i].instance == inst &&
+            strcmp(mine[i].section, section) == 0) {
+            k = i;
+        } else {
+            while (k < n_mine && (strcmp(mine[k].section, section) != 0 ||
+                                  mine[k].instance != inst)) {
+                k++;
+            }
         }
         if (k == n_mine) {
             add_reason(hs,
@@ -1110,6 +1117,9 @@ static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
 static void step(QmigHs *hs)
 {
     while (hs->state == QMIG_HS_WAITING) {
+        if (!hs->in.data) {
+            return; /* nothing received yet */
+        }
         const uint8_t *p = hs->in.data + hs->in.off;
         size_t avail = hs->in.len - hs->in.off;
         bool first = hs->opts.side == QMIG_SIDE_DESTINATION && !hs->version &&

@@ -19,6 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 static const QmigHandshakeFeature hs_features[] = {
     {1, "multifd", QMIG_FEATURE_CAPABILITY, CAP_MULTIFD,
@@ -979,6 +983,180 @@ static void test_channel_map_from_hs(void **state)
     qmig_config_clear(&dst.cfg);
 }
 
+/* --- the blocking fd driver ---------------------------------------------- */
+
+typedef struct DriverArg {
+    QmigHs *hs;
+    int fd;
+    bool ok;
+} DriverArg;
+
+static void *driver_thread(void *opaque)
+{
+    DriverArg *a = opaque;
+    a->ok = qmig_hs_run_fd(a->hs, a->fd, 5000, NULL);
+    return NULL;
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 +
+           (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void test_driver_agree(void **state)
+{
+    (void)state;
+    Side src, dst;
+    pair_init(&src, &dst);
+    set_cap(&src, CAP_MULTIFD, true);
+    set_cap(&dst, CAP_MULTIFD, true);
+    set_uint(&src, P_CHANNELS, 3);
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    QmigHs *s = qmig_hs_new(&src.opts, &src.cfg, NULL);
+    QmigHs *d = qmig_hs_new(&dst.opts, &dst.cfg, NULL);
+    assert_non_null(s);
+    assert_non_null(d);
+    DriverArg a = {s, sv[0], false};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, driver_thread, &a), 0);
+    QmigError *err = NULL;
+    bool ok = qmig_hs_run_fd(d, sv[1], 5000, &err);
+    pthread_join(th, NULL);
+    if (!ok) {
+        fail_msg("%s", qmig_error_message(err));
+    }
+    assert_true(a.ok);
+    assert_int_equal(qmig_hs_state(s), QMIG_HS_DONE);
+    assert_int_equal(qmig_hs_state(d), QMIG_HS_DONE);
+    assert_int_equal(qmig_hs_digest(s), qmig_hs_digest(d));
+    assert_int_equal(qmig_hs_n_channels(s), 3);
+
+    /* Channel headers through the fd helpers, into the map. */
+    QmigChannelMap *map = qmig_channel_map_from_hs(d, NULL);
+    assert_non_null(map);
+    for (size_t i = qmig_hs_n_channels(s); i-- > 0;) {
+        assert_true(qmig_channel_send_header_fd(sv[0], qmig_hs_version(s),
+                                                qmig_hs_session(s),
+                                                qmig_hs_channel(s, i), 1000,
+                                                NULL));
+        uint8_t hdr[QMIG_CHANNEL_HEADER_SIZE];
+        assert_true(qmig_channel_recv_header_fd(sv[1], hdr, 1000, NULL));
+        assert_int_equal(qmig_channel_map_accept(map, hdr, sizeof(hdr), NULL),
+                         (long)i);
+    }
+    assert_true(qmig_channel_map_complete(map));
+    qmig_channel_map_free(map);
+    close(sv[0]);
+    close(sv[1]);
+    qmig_hs_free(s);
+    qmig_hs_free(d);
+    qmig_config_clear(&src.cfg);
+    qmig_config_clear(&dst.cfg);
+}
+
+static void test_driver_reject(void **state)
+{
+    (void)state;
+    Side src, dst;
+    pair_init(&src, &dst);
+    dst.opts.machine = "pc-i440fx-9.0";
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    QmigHs *s = qmig_hs_new(&src.opts, &src.cfg, NULL);
+    QmigHs *d = qmig_hs_new(&dst.opts, &dst.cfg, NULL);
+    DriverArg a = {s, sv[0], true};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, driver_thread, &a), 0);
+    QmigError *err = NULL;
+    assert_false(qmig_hs_run_fd(d, sv[1], 5000, &err));
+    pthread_join(th, NULL);
+    assert_non_null(err);
+    assert_non_null(strstr(qmig_error_message(err), "machine"));
+    qmig_error_free(err);
+    assert_false(a.ok);
+    assert_int_equal(qmig_hs_state(s), QMIG_HS_FAILED);
+    assert_true(has_reason(s, "machine"));
+    close(sv[0]);
+    close(sv[1]);
+    qmig_hs_free(s);
+    qmig_hs_free(d);
+    qmig_config_clear(&src.cfg);
+    qmig_config_clear(&dst.cfg);
+}
+
+static void test_driver_deadlines(void **state)
+{
+    (void)state;
+    Side src;
+    side_init(&src, QMIG_SIDE_SOURCE);
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+
+    /* A silent peer: the wait for ACCEPT ends at the deadline. */
+    QmigHs *s = qmig_hs_new(&src.opts, &src.cfg, NULL);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    QmigError *err = NULL;
+    assert_false(qmig_hs_run_fd(s, sv[0], 200, &err));
+    long ms = elapsed_ms(&t0);
+    assert_true(ms >= 190 && ms < 3000);
+    assert_non_null(strstr(qmig_error_message(err), "timed out after 200 ms"));
+    qmig_error_free(err);
+    err = NULL;
+    assert_int_equal(qmig_hs_state(s), QMIG_HS_WAITING);
+    qmig_hs_free(s);
+
+    /* Reading a header from a silent peer, and a short header. */
+    uint8_t hdr[QMIG_CHANNEL_HEADER_SIZE], junk[4096];
+    while (read(sv[1], junk, sizeof(junk)) == (ssize_t)sizeof(junk)) {
+    }
+    assert_false(qmig_channel_recv_header_fd(sv[1], hdr, 100, &err));
+    assert_non_null(strstr(qmig_error_message(err), "timed out"));
+    qmig_error_free(err);
+    err = NULL;
+    assert_int_equal(write(sv[0], "QMCH", 4), 4);
+    assert_false(qmig_channel_recv_header_fd(sv[1], hdr, 100, &err));
+    assert_non_null(strstr(qmig_error_message(err), "4 of 64"));
+    qmig_error_free(err);
+    err = NULL;
+
+    /* EOF during the handshake. */
+    s = qmig_hs_new(&src.opts, &src.cfg, NULL);
+    close(sv[1]);
+    assert_false(qmig_hs_run_fd(s, sv[0], 1000, &err));
+    assert_non_null(err);
+    qmig_error_free(err);
+    err = NULL;
+    qmig_hs_free(s);
+
+    /* A full send buffer: writes are bounded too. */
+    int sv2[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv2), 0);
+    static uint8_t big[8 << 20];
+    assert_false(qmig_fd_write_full(sv2[0], big, sizeof(big), 100, &err));
+    assert_non_null(strstr(qmig_error_message(err), "timed out"));
+    qmig_error_free(err);
+    err = NULL;
+
+    /* Bad arguments. */
+    assert_false(qmig_hs_run_fd(NULL, 0, 100, NULL));
+    s = qmig_hs_new(&src.opts, &src.cfg, NULL);
+    assert_false(qmig_hs_run_fd(s, -1, 100, NULL));
+    assert_false(qmig_hs_run_fd(s, sv2[0], 0, &err));
+    assert_non_null(strstr(qmig_error_message(err), "positive"));
+    qmig_error_free(err);
+    assert_false(qmig_fd_read_full(sv2[1], NULL, 1, 100, NULL));
+    qmig_hs_free(s);
+    close(sv[0]);
+    close(sv2[0]);
+    close(sv2[1]);
+    qmig_config_clear(&src.cfg);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1007,6 +1185,9 @@ int main(void)
         cmocka_unit_test(test_channel_header),
         cmocka_unit_test(test_channel_map),
         cmocka_unit_test(test_channel_map_from_hs),
+        cmocka_unit_test(test_driver_agree),
+        cmocka_unit_test(test_driver_reject),
+        cmocka_unit_test(test_driver_deadlines),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -273,6 +273,50 @@ long qmig_channel_map_accept(QmigChannelMap *map, const uint8_t *buf,
 /* Whether every expected channel has arrived. */
 bool qmig_channel_map_complete(const QmigChannelMap *map);
 
+/* --- a blocking driver over a file descriptor -------------------------- */
+
+/*
+ * For tools and tests; QEMU drives the engine from its own channels.
+ * Each call takes a timeout in milliseconds (positive) that bounds the
+ * whole call: every wait is a poll() limited by the time left, so a
+ * silent or slow peer makes the call fail with a clean "timed out"
+ * error, never hang.  The fd may be blocking or non-blocking; SIGPIPE
+ * is not raised on sockets.  These functions never close @fd.
+ */
+
+/*
+ * Run the handshake @hs on @fd until it is over: send the engine's
+ * output, feed it what arrives (and EOF), and stop when it is DONE or
+ * LEGACY (true) or FAILED (false, after a best-effort send of its
+ * REJECT or ABORT, with every reason in the error; the reasons stay
+ * available through qmig_hs_reason()).  Also false on a deadline or an
+ * I/O error; the engine's state then stays WAITING.  Bytes received
+ * after the handshake are in qmig_hs_unconsumed().
+ */
+bool qmig_hs_run_fd(QmigHs *hs, int fd, int timeout_ms, QmigError **errp);
+
+/* Send the channel header of channel @name (see
+ * qmig_channel_header_encode()) on @fd within @timeout_ms. */
+bool qmig_channel_send_header_fd(int fd, unsigned version,
+                                 const uint8_t session[16], const char *name,
+                                 int timeout_ms, QmigError **errp);
+
+/*
+ * Receive the QMIG_CHANNEL_HEADER_SIZE bytes of a channel header from
+ * @fd within @timeout_ms into @out (to give to
+ * qmig_channel_map_accept()); fails on a deadline, EOF or I/O error.
+ * Reads nothing beyond the header.
+ */
+bool qmig_channel_recv_header_fd(int fd,
+                                 uint8_t out[QMIG_CHANNEL_HEADER_SIZE],
+                                 int timeout_ms, QmigError **errp);
+
+/* Write all @len bytes, or read exactly @len bytes, within @timeout_ms. */
+bool qmig_fd_write_full(int fd, const void *data, size_t len,
+                        int timeout_ms, QmigError **errp);
+bool qmig_fd_read_full(int fd, void *data, size_t len, int timeout_ms,
+                       QmigError **errp);
+
 #ifdef __cplusplus
 }
 #endif

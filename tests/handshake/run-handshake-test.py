@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""Two-process tests of qmig-handshake over loopback TCP and UNIX sockets.
+
+Usage: run-handshake-test.py QMIG_HANDSHAKE CASE TRANSPORT
+
+The listen side starts in the background (port 0 or a temporary socket
+path; it writes the bound address to a ready file), then the connect
+side runs.  Every subprocess and every wait has a timeout: a hang is a
+failure, never a stuck test.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+TOOL = sys.argv[1]
+CASE = sys.argv[2]
+TRANSPORT = sys.argv[3]
+PROC_TIMEOUT = 30
+
+FULL_SRC = {"capabilities": {"multifd": True},
+            "parameters": {"multifd-channels": 4}}
+DST = {"capabilities": {"multifd": True}, "parameters": {}}
+DEVICES = [{"section": "ram", "instance": 0, "version": 4,
+            "min-version": 4},
+           {"section": "0000:00:02.0/virtio-net", "instance": 0,
+            "version": 11, "min-version": 1}]
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+class Env:
+    def __init__(self, tmp):
+        self.tmp = tmp
+
+    def write(self, name, doc):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    def listen_addr(self):
+        if TRANSPORT == "tcp":
+            return "tcp:127.0.0.1:0"
+        return "unix:" + os.path.join(self.tmp, "main.sock")
+
+    def start_listen(self, config, extra=(), timeout=5):
+        ready = os.path.join(self.tmp, "ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        args = [TOOL, "listen", self.listen_addr(), "--config",
+                self.write("dst.json", config), "--timeout", str(timeout),
+                "--ready-file", ready] + list(extra)
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(ready):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                out, err = proc.communicate(timeout=PROC_TIMEOUT)
+                fail("listen did not start: " + err)
+            time.sleep(0.01)
+        with open(ready) as f:
+            addr = f.read().strip()
+        return proc, addr
+
+    def connect(self, addr, config, extra=(), timeout=5):
+        args = [TOOL, "connect", addr, "--config",
+                self.write("src.json", config), "--timeout",
+                str(timeout)] + list(extra)
+        start = time.monotonic()
+        try:
+            r = subprocess.run(args, capture_output=True, text=True,
+                               timeout=PROC_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            fail("connect hung: %s" % args)
+        return r, time.monotonic() - start
+
+
+def finish(proc):
+    try:
+        out, err = proc.communicate(timeout=PROC_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        fail("listen hung")
+    return proc.returncode, out, err
+
+
+def expect(cond, msg, *outputs):
+    if not cond:
+        for o in outputs:
+            print(o)
+        fail(msg)
+
+
+def case_agree(env):
+    devs = env.write("devs.json", DEVICES)
+    orders = set()
+    for _ in range(3):
+        proc, addr = env.start_listen(DST, ["--devices", devs,
+                                            "--machine", "pc-q35-10.0"])
+        r, _ = env.connect(addr, FULL_SRC, ["--devices", devs,
+                                            "--machine", "pc-q35-10.0"])
+        rc, out, err = finish(proc)
+        expect(r.returncode == 0, "connect failed", r.stderr)
+        expect(rc == 0, "listen failed", err)
+        src, dst = json.loads(r.stdout), json.loads(out)
+        expect(src["agreed"].pop("side") == "source", "source side")
+        expect(dst["agreed"].pop("side") == "destination", "dest. side")
+        for k in ("version", "session", "digest", "agreed"):
+            expect(src[k] == dst[k], "sides differ on " + k)
+        caps = {c["capability"]: c["state"]
+                for c in dst["agreed"]["capabilities"]}
+        expect(caps["multifd"], "multifd not agreed")
+        expect(dst["agreed"]["parameters"]["multifd-channels"] == 4,
+               "the destination did not adopt multifd-channels")
+        names = sorted(c["name"] for c in dst["channels"])
+        expect(names == ["multifd/%d" % i for i in range(4)],
+               "channel map: %s" % names)
+        orders.add(tuple(c["name"] for c in
+                         sorted(dst["channels"], key=lambda c: c["arrival"])))
+        if TRANSPORT == "unix":
+            expect(not os.path.exists(addr[5:]), "socket not removed")
+    print("arrival orders seen: %s" % sorted(orders))
+
+
+def case_mismatch(env):
+    proc, addr = env.start_listen(DST, ["--machine", "pc-i440fx-9.0",
+                                        "--unsupported", "multifd-channels"])
+    r, _ = env.connect(addr, FULL_SRC, ["--machine", "pc-q35-10.0"])
+    rc, out, err = finish(proc)
+    expect(r.returncode == 1 and rc == 1,
+           "expected exit 1 on both sides, got %d/%d" % (r.returncode, rc),
+           r.stderr, err)
+    for who, text in (("connect", r.stderr), ("listen", err)):
+        expect("machine" in text, who + ": no machine reason", text)
+        expect("multifd-channels" in text, who + ": no unsupported item",
+               text)
+        expect(r.stdout == "" and out == "", "output on failure")
+    print(r.stderr)
+
+
+def silent_server():
+    fam = socket.AF_INET if TRANSPORT == "tcp" else socket.AF_UNIX
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    return s
+
+
+def run_server(env, behaviour):
+    """A plain socket server: accepts one connection and @behaviour."""
+    s = silent_server()
+    if TRANSPORT == "tcp":
+        s.bind(("127.0.0.1", 0))
+        addr = "tcp:127.0.0.1:%d" % s.getsockname()[1]
+    else:
+        env.n_servers = getattr(env, "n_servers", 0) + 1
+        path = os.path.join(env.tmp, "peer%d.sock" % env.n_servers)
+        s.bind(path)
+        addr = "unix:" + path
+    s.listen(4)
+    s.settimeout(PROC_TIMEOUT)
+    held = []
+
+    def serve():
+        try:
+            c, _ = s.accept()
+        except OSError:
+            return
+        held.append(c)
+        behaviour(c)
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return s, addr, held, t
+
+
+def case_silent_peer(env):
+    s, addr, held, t = run_server(env, lambda c: None)
+    r, took = env.connect(addr, FULL_SRC, timeout=1)
+    expect(r.returncode == 1, "exit %d, not 1" % r.returncode, r.stderr)
+    expect("timed out after 1000 ms" in r.stderr, "no clean timeout message",
+           r.stderr)
+    expect(0.9 <= took < 5, "took %.2f s" % took)
+    print("silent peer: failed after %.2f s: %s" % (took, r.stderr.strip()))
+    s.close()
+
+
+def case_silent_source(env):
+    """The listen side facing a source that connects and never speaks."""
+    proc, addr = env.start_listen(DST, timeout=1)
+    fam = socket.AF_INET if TRANSPORT == "tcp" else socket.AF_UNIX
+    c = socket.socket(fam, socket.SOCK_STREAM)
+    if TRANSPORT == "tcp":
+        host, port = addr[4:].rsplit(":", 1)
+        c.connect((host, int(port)))
+    else:
+        c.connect(addr[5:])
+    start = time.monotonic()
+    rc, out, err = finish(proc)
+    took = time.monotonic() - start
+    c.close()
+    expect(rc == 1 and "timed out after 1000 ms" in err,
+           "listen: exit %d" % rc, err)
+    expect(took < 5, "took %.2f s" % took)
+
+
+def peer_sends(data):
+    def behaviour(c):
+        try:
+            c.sendall(data)
+            time.sleep(0.5)
+        except OSError:
+            pass
+    return behaviour
+
+
+def case_legacy_peer(env):
+    """A destination that answers with the legacy stream magic, and a
+    legacy source talking to the listen side."""
+    s, addr, held, t = run_server(
+        env, peer_sends(b"QEVM\x00\x00\x00\x03" + b"\x00" * 32))
+    r, _ = env.connect(addr, FULL_SRC, timeout=2)
+    expect(r.returncode == 1, "connect exit %d" % r.returncode, r.stderr)
+    expect("magic" in r.stderr, "no magic in the error", r.stderr)
+    s.close()
+    proc, addr = env.start_listen(DST, timeout=2)
+    fam = socket.AF_INET if TRANSPORT == "tcp" else socket.AF_UNIX
+    c = socket.socket(fam, socket.SOCK_STREAM)
+    if TRANSPORT == "tcp":
+        host, port = addr[4:].rsplit(":", 1)
+        c.connect((host, int(port)))
+    else:
+        c.connect(addr[5:])
+    c.sendall(b"QEVM\x00\x00\x00\x03")
+    rc, out, err = finish(proc)
+    c.close()
+    expect(rc == 1 and "legacy" in err, "listen: exit %d" % rc, err)
+    print(err)
+
+
+def case_garbage(env):
+    s, addr, held, t = run_server(env, peer_sends(os.urandom(3) + b"\xff" * 200))
+    r, _ = env.connect(addr, FULL_SRC, timeout=2)
+    expect(r.returncode == 1 and "not a handshake frame" in r.stderr,
+           "connect exit %d" % r.returncode, r.stderr)
+    s.close()
+    # A frame header announcing more than the maximum.
+    s, addr, held, t = run_server(
+        env, peer_sends(b"QMHS\x00\x02\x00\x02\xff\xff\xff\xff"))
+    r, _ = env.connect(addr, FULL_SRC, timeout=2)
+    expect(r.returncode == 1 and "exceeds the maximum" in r.stderr,
+           "connect exit %d" % r.returncode, r.stderr)
+    s.close()
+    # Garbage to the listen side.
+    proc, addr = env.start_listen(DST, timeout=2)
+    fam = socket.AF_INET if TRANSPORT == "tcp" else socket.AF_UNIX
+    c = socket.socket(fam, socket.SOCK_STREAM)
+    if TRANSPORT == "tcp":
+        host, port = addr[4:].rsplit(":", 1)
+        c.connect((host, int(port)))
+    else:
+        c.connect(addr[5:])
+    c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    rc, out, err = finish(proc)
+    c.close()
+    expect(rc == 1 and "not a handshake frame" in err,
+           "listen: exit %d" % rc, err)
+
+
+def case_usage(env):
+    for args in ([], ["listen"], ["connect", "tcp:1:2"],
+                 ["connect", "bogus", "--config", "x"],
+                 ["listen", "tcp:127.0.0.1:0", "--config", "x",
+                  "--timeout", "0"],
+                 ["connect", "tcp:127.0.0.1:1", "--config",
+                  env.write("src.json", FULL_SRC), "--unsupported", "nope"],
+                 ["connect", "tcp:127.0.0.1:1", "--config",
+                  os.path.join(env.tmp, "missing.json")]):
+        r = subprocess.run([TOOL] + args, capture_output=True, text=True,
+                           timeout=PROC_TIMEOUT)
+        expect(r.returncode == 2, "%s: exit %d" % (args, r.returncode),
+               r.stderr)
+
+
+CASES = {
+    "agree": case_agree,
+    "mismatch": case_mismatch,
+    "silent-peer": case_silent_peer,
+    "silent-source": case_silent_source,
+    "legacy-peer": case_legacy_peer,
+    "garbage": case_garbage,
+    "usage": case_usage,
+}
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory(prefix="qmig-hs-") as tmp:
+        CASES[CASE](Env(tmp))
+    print("ok")

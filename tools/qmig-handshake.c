@@ -1,0 +1,799 @@
+/*
+ * qmig-handshake - run the migration handshake between two processes.
+ *
+ *   qmig-handshake listen ADDR --config dst.json [options]
+ *   qmig-handshake connect ADDR --config src.json [options]
+ *
+ * ADDR is tcp:HOST:PORT or unix:PATH.  The connect side (the source)
+ * performs the handshake on the main connection, then opens every
+ * channel of the agreed plan, each starting with its channel header
+ * and carrying a small payload; the listen side (the destination)
+ * accepts connections until its channel map is complete, in any
+ * arrival order, and reads and acknowledges each payload.  Both print
+ * the agreed configuration and the channel map as JSON on stdout.
+ *
+ * Exit status: 0 agreed, 1 failed (every reason on stderr), 2 unusable
+ * input.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qmig-migration-channels.h"
+#include "qmig-migration-handshake.h"
+#include "qmig-migration-types.h"
+#include "qmig/handshake.h"
+
+#define MAX_INPUT (16u << 20)
+#define MAX_UNSUPPORTED 256
+#define PAYLOAD_MAX 4096
+#define ACK_BYTE 'K'
+
+static const char usage_text[] =
+    "Usage: qmig-handshake listen ADDR --config CONFIG.json [options]\n"
+    "       qmig-handshake connect ADDR --config CONFIG.json [options]\n"
+    "\n"
+    "ADDR is tcp:HOST:PORT or unix:PATH (listen: port 0 picks a free "
+    "port).\n"
+    "\n"
+    "Options:\n"
+    "  --config FILE         the local configuration, as qmig-validate "
+    "reads it\n"
+    "  --devices FILE        device sections: [{\"section\": S, "
+    "\"instance\": N,\n"
+    "                        \"version\": N, \"min-version\": N}, ...]\n"
+    "  --timeout SECONDS     bound of every wait (default 10)\n"
+    "  --machine TYPE        QEMU machine type, compared with the peer's\n"
+    "  --target-page-size N  compared with the peer's (default 4096)\n"
+    "  --unsupported NAME    a handshake feature this side must never "
+    "enable\n"
+    "                        (repeatable)\n"
+    "  --ready-file FILE     listen: write the bound ADDR there once "
+    "listening\n"
+    "\n"
+    "Exit status: 0 agreed, 1 failed (every reason on stderr), 2 "
+    "unusable\n"
+    "input.\n";
+
+typedef struct Options {
+    bool listen;
+    const char *addr;
+    const char *config;
+    const char *devices;
+    const char *machine;
+    const char *ready_file;
+    int timeout_ms;
+    uint64_t target_page_size;
+    const char *unsupported[MAX_UNSUPPORTED];
+    unsigned n_unsupported;
+} Options;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "qmig-handshake: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'qmig-handshake --help' for more information.\n");
+    return 2;
+}
+
+static bool parse_uint(const char *s, unsigned long long max,
+                       unsigned long long *out)
+{
+    char *end;
+    if (!s[0] || s[0] == '-' || s[0] == '+') {
+        return false;
+    }
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static int parse_options(int argc, char **argv, Options *o)
+{
+    o->timeout_ms = 10000;
+    o->target_page_size = 4096;
+    const char *mode = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if (!strcmp(arg, "--version")) {
+            printf("qmig-handshake %s\n", QMIG_RUNTIME_VERSION_STRING);
+            return 0;
+        }
+        if (arg[0] == '-' && arg[1] == '-') {
+            if (i + 1 == argc) {
+                return usage_error("option '%s' needs an argument", arg);
+            }
+            const char *val = argv[++i];
+            unsigned long long v;
+            if (!strcmp(arg, "--config")) {
+                o->config = val;
+            } else if (!strcmp(arg, "--devices")) {
+                o->devices = val;
+            } else if (!strcmp(arg, "--machine")) {
+                o->machine = val;
+            } else if (!strcmp(arg, "--ready-file")) {
+                o->ready_file = val;
+            } else if (!strcmp(arg, "--timeout")) {
+                if (!parse_uint(val, 86400, &v) || v == 0) {
+                    return usage_error("--timeout needs a number of seconds "
+                                       "from 1 to 86400, not '%s'", val);
+                }
+                o->timeout_ms = (int)v * 1000;
+            } else if (!strcmp(arg, "--target-page-size")) {
+                if (!parse_uint(val, UINT32_MAX, &v) || v == 0) {
+                    return usage_error("--target-page-size needs a positive "
+                                       "number of bytes, not '%s'", val);
+                }
+                o->target_page_size = v;
+            } else if (!strcmp(arg, "--unsupported")) {
+                if (o->n_unsupported == MAX_UNSUPPORTED) {
+                    return usage_error("%s", "too many --unsupported options");
+                }
+                o->unsupported[o->n_unsupported++] = val;
+            } else {
+                return usage_error("unknown option '%s'", arg);
+            }
+        } else if (arg[0] == '-' && arg[1]) {
+            return usage_error("unknown option '%s'", arg);
+        } else if (!mode) {
+            mode = arg;
+        } else if (!o->addr) {
+            o->addr = arg;
+        } else {
+            return usage_error("unexpected argument '%s'", arg);
+        }
+    }
+    if (!mode) {
+        return usage_error("%s", "missing command: listen or connect");
+    }
+    if (!strcmp(mode, "listen")) {
+        o->listen = true;
+    } else if (strcmp(mode, "connect")) {
+        return usage_error("unknown command '%s' (listen or connect)", mode);
+    }
+    if (!o->addr) {
+        return usage_error("%s", "missing ADDR (tcp:HOST:PORT or unix:PATH)");
+    }
+    if (!o->config) {
+        return usage_error("%s", "missing --config FILE");
+    }
+    if (o->ready_file && !o->listen) {
+        return usage_error("%s", "--ready-file is for listen only");
+    }
+    return -1;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "qmig-handshake: can't read '%s': %s\n", path,
+                strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(MAX_INPUT + 1);
+    size_t n = buf ? fread(buf, 1, MAX_INPUT + 1, f) : 0;
+    bool bad = !buf || ferror(f) || n > MAX_INPUT;
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "qmig-handshake: can't read '%s': %s\n", path,
+                n > MAX_INPUT ? "too large" : "read error");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* --- devices --------------------------------------------------------------- */
+
+typedef struct Devices {
+    json_t *doc; /* owns the section strings */
+    QmigHsDevice *items;
+    size_t n;
+} Devices;
+
+static bool get_u32(json_t *obj, const char *key, uint32_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > UINT32_MAX) {
+        return false;
+    }
+    *out = (uint32_t)json_integer_value(v);
+    return true;
+}
+
+static bool load_devices(const char *path, Devices *d)
+{
+    json_error_t jerr;
+    d->doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!d->doc) {
+        fprintf(stderr, "qmig-handshake: %s:%d: %s\n", path, jerr.line,
+                jerr.text);
+        return false;
+    }
+    if (!json_is_array(d->doc)) {
+        fprintf(stderr, "qmig-handshake: %s: expected an array of device "
+                        "sections\n", path);
+        return false;
+    }
+    d->n = json_array_size(d->doc);
+    d->items = calloc(d->n ? d->n : 1, sizeof(*d->items));
+    if (!d->items) {
+        return false;
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        json_t *e = json_array_get(d->doc, i);
+        QmigHsDevice *dev = &d->items[i];
+        dev->section = json_string_value(json_object_get(e, "section"));
+        if (!json_is_object(e) || !dev->section ||
+            !get_u32(e, "instance", &dev->instance) ||
+            !get_u32(e, "version", &dev->version)) {
+            fprintf(stderr, "qmig-handshake: %s: device %zu needs "
+                            "\"section\" (string), \"instance\" and "
+                            "\"version\" (integers)\n", path, i);
+            return false;
+        }
+        dev->min_version = dev->version;
+        if (json_object_get(e, "min-version") &&
+            !get_u32(e, "min-version", &dev->min_version)) {
+            fprintf(stderr, "qmig-handshake: %s: device %zu: bad "
+                            "\"min-version\"\n", path, i);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* --- addresses --------------------------------------------------------------- */
+
+typedef struct Addr {
+    bool unix_;
+    char host[256];
+    char port[16];
+    struct sockaddr_un un;
+} Addr;
+
+static bool parse_addr(const char *s, Addr *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (!strncmp(s, "unix:", 5)) {
+        const char *path = s + 5;
+        if (!path[0] || strlen(path) >= sizeof(a->un.sun_path)) {
+            return false;
+        }
+        a->unix_ = true;
+        a->un.sun_family = AF_UNIX;
+        strcpy(a->un.sun_path, path);
+        return true;
+    }
+    if (!strncmp(s, "tcp:", 4)) {
+        const char *hp = s + 4;
+        const char *colon = strrchr(hp, ':');
+        if (!colon || colon == hp || !colon[1]) {
+            return false;
+        }
+        size_t hl = (size_t)(colon - hp);
+        if (hp[0] == '[' && hl > 2 && hp[hl - 1] == ']') {
+            hp++;
+            hl -= 2;
+        }
+        unsigned long long port;
+        if (hl >= sizeof(a->host) || !parse_uint(colon + 1, 65535, &port)) {
+            return false;
+        }
+        memcpy(a->host, hp, hl);
+        snprintf(a->port, sizeof(a->port), "%llu", port);
+        return true;
+    }
+    return false;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Connect within @timeout_ms; -1 with a message on failure. */
+static int connect_addr(const Addr *a, const char *text, int timeout_ms)
+{
+    struct addrinfo *res = NULL;
+    if (!a->unix_) {
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+        int r = getaddrinfo(a->host, a->port, &hints, &res);
+        if (r) {
+            fprintf(stderr, "qmig-handshake: %s: %s\n", text,
+                    gai_strerror(r));
+            return -1;
+        }
+    }
+    int64_t deadline = now_ms() + timeout_ms;
+    int err = 0;
+    struct addrinfo *ai = res;
+    do {
+        int fam = a->unix_ ? AF_UNIX : ai->ai_family;
+        int fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        const struct sockaddr *sa =
+            a->unix_ ? (const struct sockaddr *)&a->un : ai->ai_addr;
+        socklen_t len = a->unix_ ? sizeof(a->un) : ai->ai_addrlen;
+        if (connect(fd, sa, len) == 0) {
+            freeaddrinfo(res);
+            return fd;
+        }
+        err = errno;
+        if (errno == EINPROGRESS) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            int64_t left = deadline - now_ms();
+            int r = left > 0 ? poll(&p, 1, (int)left) : 0;
+            socklen_t sl = sizeof(err);
+            if (r == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 &&
+                err == 0) {
+                freeaddrinfo(res);
+                return fd;
+            }
+            if (r == 0) {
+                err = ETIMEDOUT;
+            }
+        }
+        close(fd);
+    } while (ai && (ai = ai->ai_next) != NULL);
+    freeaddrinfo(res);
+    fprintf(stderr, "qmig-handshake: can't connect to %s: %s\n", text,
+            strerror(err));
+    return -1;
+}
+
+static int listen_addr(const Addr *a, const char *text, char *bound,
+                       size_t bound_size)
+{
+    int fd = -1;
+    if (a->unix_) {
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && (bind(fd, (const struct sockaddr *)&a->un,
+                             sizeof(a->un)) || listen(fd, 64))) {
+            close(fd);
+            fd = -1;
+        }
+        snprintf(bound, bound_size, "unix:%s", a->un.sun_path);
+    } else {
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                                 .ai_flags = AI_PASSIVE};
+        struct addrinfo *res = NULL;
+        int r = getaddrinfo(a->host, a->port, &hints, &res);
+        if (r) {
+            fprintf(stderr, "qmig-handshake: %s: %s\n", text,
+                    gai_strerror(r));
+            return -1;
+        }
+        for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+            fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            int one = 1;
+            if (fd >= 0 &&
+                (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+                 bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 64))) {
+                close(fd);
+                fd = -1;
+            }
+        }
+        freeaddrinfo(res);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        char h[NI_MAXHOST], p[NI_MAXSERV];
+        if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+            getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
+                        NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+            snprintf(bound, bound_size, strchr(h, ':') ? "tcp:[%s]:%s"
+                                                       : "tcp:%s:%s", h, p);
+        }
+    }
+    if (fd < 0) {
+        fprintf(stderr, "qmig-handshake: can't listen on %s: %s\n", text,
+                strerror(errno));
+    }
+    return fd;
+}
+
+static int accept_within(int lfd, int timeout_ms, const char *what)
+{
+    struct pollfd p = {.fd = lfd, .events = POLLIN};
+    int64_t deadline = now_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        int r = left > 0 ? poll(&p, 1, (int)left) : 0;
+        if (r == 0) {
+            fprintf(stderr, "qmig-handshake: timed out after %d ms waiting "
+                            "for %s\n", timeout_ms, what);
+            return -1;
+        }
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        int fd = r < 0 ? -1 : accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            return fd;
+        }
+        if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
+            fprintf(stderr, "qmig-handshake: accept failed: %s\n",
+                    strerror(errno));
+            return -1;
+        }
+    }
+}
+
+/* --- the run ------------------------------------------------------------------ */
+
+static void payload_for(const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "qmig-handshake test payload of channel %s", name);
+}
+
+static void print_reasons(const QmigHs *hs, QmigError *err)
+{
+    size_t n = hs ? qmig_hs_n_reasons(hs) : 0;
+    if (n) {
+        fprintf(stderr, "qmig-handshake: handshake failed, %zu reason%s:\n",
+                n, n == 1 ? "" : "s");
+        for (size_t i = 0; i < n; i++) {
+            fprintf(stderr, "qmig-handshake:   %s\n", qmig_hs_reason(hs, i));
+        }
+    } else if (err) {
+        fprintf(stderr, "qmig-handshake: %s\n", qmig_error_message(err));
+    }
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        sprintf(out + 2 * i, "%02x", b[i]);
+    }
+}
+
+static int print_result(const QmigHs *hs, json_t *channels)
+{
+    QmigError *err = NULL;
+    char *agreed = qmig_config_to_json(qmig_hs_agreed(hs), true, &err);
+    json_t *adoc = agreed ? json_loads(agreed, 0, NULL) : NULL;
+    free(agreed);
+    if (!adoc) {
+        fprintf(stderr, "qmig-handshake: can't encode the agreed "
+                        "configuration: %s\n",
+                err ? qmig_error_message(err) : "?");
+        qmig_error_free(err);
+        json_decref(channels);
+        return 1;
+    }
+    char session[33], digest[17];
+    hex(qmig_hs_session(hs), 16, session);
+    snprintf(digest, sizeof(digest), "%016llx",
+             (unsigned long long)qmig_hs_digest(hs));
+    json_t *out = json_pack("{s:i, s:s, s:s, s:o, s:o}", "version",
+                            (json_int_t)qmig_hs_version(hs), "session",
+                            session, "digest", digest, "agreed", adoc,
+                            "channels", channels);
+    char *text = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+    json_decref(out);
+    if (!text) {
+        return 1;
+    }
+    printf("%s\n", text);
+    free(text);
+    return fflush(stdout) ? 1 : 0;
+}
+
+static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
+{
+    int fd = connect_addr(a, o->addr, o->timeout_ms);
+    if (fd < 0) {
+        return 1;
+    }
+    QmigError *err = NULL;
+    if (!qmig_hs_run_fd(hs, fd, o->timeout_ms, &err)) {
+        print_reasons(qmig_hs_state(hs) == QMIG_HS_FAILED ? hs : NULL, err);
+        qmig_error_free(err);
+        close(fd);
+        return 1;
+    }
+    json_t *channels = json_array();
+    int status = 0;
+    size_t n = qmig_hs_n_channels(hs);
+    int *fds = calloc(n ? n : 1, sizeof(int));
+    size_t *order = calloc(n ? n : 1, sizeof(size_t));
+    /* Channels are opened in a random order: the listener must map them
+     * by name, whatever order they arrive in. */
+    for (size_t i = 0; i < n; i++) {
+        fds[i] = -1;
+        order[i] = i;
+    }
+    for (size_t i = n; i > 1; i--) {
+        uint32_t r = 0;
+        if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+            r = (uint32_t)i * 2654435761u;
+        }
+        size_t j = r % i, t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    for (size_t k = 0; k < n && !status; k++) {
+        size_t i = order[k];
+        const char *name = qmig_hs_channel(hs, i);
+        fds[i] = connect_addr(a, o->addr, o->timeout_ms);
+        char payload[128];
+        payload_for(name, payload, sizeof(payload));
+        uint8_t len[4] = {0, 0, 0, (uint8_t)strlen(payload)};
+        if (fds[i] < 0 ||
+            !qmig_channel_send_header_fd(fds[i], qmig_hs_version(hs),
+                                         qmig_hs_session(hs), name,
+                                         o->timeout_ms, &err) ||
+            !qmig_fd_write_full(fds[i], len, 4, o->timeout_ms, &err) ||
+            !qmig_fd_write_full(fds[i], payload, strlen(payload),
+                                o->timeout_ms, &err)) {
+            if (err) {
+                fprintf(stderr, "qmig-handshake: channel %s: %s\n", name,
+                        qmig_error_message(err));
+            }
+            status = 1;
+        }
+        qmig_error_free(err);
+        err = NULL;
+    }
+    for (size_t i = 0; i < n && !status; i++) {
+        const char *name = qmig_hs_channel(hs, i);
+        char ack = 0;
+        if (!qmig_fd_read_full(fds[i], &ack, 1, o->timeout_ms, &err) ||
+            ack != ACK_BYTE) {
+            fprintf(stderr, "qmig-handshake: channel %s: not acknowledged "
+                            "by the destination%s%s\n", name,
+                    err ? ": " : "", err ? qmig_error_message(err) : "");
+            status = 1;
+        }
+        qmig_error_free(err);
+        err = NULL;
+        json_array_append_new(channels,
+                              json_pack("{s:s, s:i}", "name", name, "index",
+                                        (json_int_t)i));
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+        }
+    }
+    free(fds);
+    free(order);
+    close(fd);
+    if (status) {
+        json_decref(channels);
+        return status;
+    }
+    return print_result(hs, channels);
+}
+
+static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
+{
+    char bound[512] = "";
+    int lfd = listen_addr(a, o->addr, bound, sizeof(bound));
+    if (lfd < 0) {
+        return 1;
+    }
+    int status = 1;
+    int fd = -1;
+    QmigChannelMap *map = NULL;
+    json_t *channels = json_array();
+    fprintf(stderr, "qmig-handshake: listening on %s\n", bound);
+    if (o->ready_file) {
+        char tmp[4096];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", o->ready_file);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%s\n", bound) < 0 || fclose(f) ||
+            rename(tmp, o->ready_file)) {
+            fprintf(stderr, "qmig-handshake: can't write '%s'\n",
+                    o->ready_file);
+            goto out;
+        }
+    }
+    fd = accept_within(lfd, o->timeout_ms, "the main connection");
+    if (fd < 0) {
+        goto out;
+    }
+    QmigError *err = NULL;
+    if (!qmig_hs_run_fd(hs, fd, o->timeout_ms, &err)) {
+        print_reasons(qmig_hs_state(hs) == QMIG_HS_FAILED ? hs : NULL, err);
+        qmig_error_free(err);
+        goto out;
+    }
+    if (qmig_hs_state(hs) != QMIG_HS_DONE) {
+        fprintf(stderr, "qmig-handshake: the peer speaks the legacy "
+                        "migration stream\n");
+        goto out;
+    }
+    map = qmig_channel_map_from_hs(hs, &err);
+    if (!map) {
+        fprintf(stderr, "qmig-handshake: %s\n", qmig_error_message(err));
+        qmig_error_free(err);
+        goto out;
+    }
+    size_t n = qmig_hs_n_channels(hs);
+    for (size_t arrival = 0; !qmig_channel_map_complete(map); arrival++) {
+        int cfd = accept_within(lfd, o->timeout_ms, "the next channel");
+        if (cfd < 0) {
+            fprintf(stderr, "qmig-handshake: %zu of %zu channels arrived\n",
+                    arrival, n);
+            goto out;
+        }
+        uint8_t hdr[QMIG_CHANNEL_HEADER_SIZE];
+        uint8_t len[4];
+        char payload[PAYLOAD_MAX + 1], expect[128];
+        long idx = -1;
+        if (qmig_channel_recv_header_fd(cfd, hdr, o->timeout_ms, &err)) {
+            idx = qmig_channel_map_accept(map, hdr, sizeof(hdr), &err);
+        }
+        if (idx < 0) {
+            fprintf(stderr, "qmig-handshake: channel rejected: %s\n",
+                    qmig_error_message(err));
+            qmig_error_free(err);
+            close(cfd);
+            goto out;
+        }
+        const char *name = qmig_hs_channel(hs, (size_t)idx);
+        uint32_t plen = 0;
+        bool ok = qmig_fd_read_full(cfd, len, 4, o->timeout_ms, &err);
+        if (ok) {
+            plen = (uint32_t)len[0] << 24 | (uint32_t)len[1] << 16 |
+                   (uint32_t)len[2] << 8 | len[3];
+            if (plen > PAYLOAD_MAX) {
+                qmig_error_setg(&err, "payload of %u bytes is too large",
+                                (unsigned)plen);
+                ok = false;
+            }
+        }
+        ok = ok && qmig_fd_read_full(cfd, payload, plen, o->timeout_ms, &err);
+        payload[ok ? plen : 0] = '\0';
+        payload_for(name, expect, sizeof(expect));
+        if (ok && strcmp(payload, expect)) {
+            qmig_error_setg(&err, "unexpected payload");
+            ok = false;
+        }
+        char ack = ACK_BYTE;
+        ok = ok && qmig_fd_write_full(cfd, &ack, 1, o->timeout_ms, &err);
+        close(cfd);
+        if (!ok) {
+            fprintf(stderr, "qmig-handshake: channel %s: %s\n", name,
+                    qmig_error_message(err));
+            qmig_error_free(err);
+            goto out;
+        }
+        json_array_append_new(channels,
+                              json_pack("{s:s, s:i, s:i, s:i}", "name", name,
+                                        "index", (json_int_t)idx, "arrival",
+                                        (json_int_t)arrival, "payload-bytes",
+                                        (json_int_t)plen));
+    }
+    status = print_result(hs, channels);
+    channels = NULL;
+out:
+    json_decref(channels);
+    qmig_channel_map_free(map);
+    if (fd >= 0) {
+        close(fd);
+    }
+    close(lfd);
+    if (a->unix_) {
+        unlink(a->un.sun_path);
+    }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    Options o = {0};
+    int status = parse_options(argc, argv, &o);
+    if (status >= 0) {
+        return status;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    Addr addr;
+    if (!parse_addr(o.addr, &addr)) {
+        return usage_error("bad ADDR '%s' (tcp:HOST:PORT or unix:PATH)",
+                           o.addr);
+    }
+    QmigSide side = o.listen ? QMIG_SIDE_DESTINATION : QMIG_SIDE_SOURCE;
+    uint16_t unsupported[MAX_UNSUPPORTED];
+    for (unsigned i = 0; i < o.n_unsupported; i++) {
+        unsigned k = 0;
+        while (k < QMIG_MIGRATION_HANDSHAKE_FEATURE_COUNT &&
+               strcmp(qmig_migration_handshake_features[k].name,
+                      o.unsupported[i])) {
+            k++;
+        }
+        if (k == QMIG_MIGRATION_HANDSHAKE_FEATURE_COUNT) {
+            return usage_error("--unsupported: '%s' is not a handshake "
+                               "feature", o.unsupported[i]);
+        }
+        unsupported[i] = qmig_migration_handshake_features[k].id;
+    }
+
+    size_t len = 0;
+    char *text = read_file(o.config, &len);
+    if (!text) {
+        return 2;
+    }
+    QmigMigrationConfig config;
+    qmig_migration_config_init(&config);
+    Devices devs = {0};
+    QmigHs *hs = NULL;
+    QmigError *err = NULL;
+    status = 2;
+    if (!qmig_config_from_json(&config, text, len, &err)) {
+        fprintf(stderr, "qmig-handshake: %s: %s\n", o.config,
+                qmig_error_message(err));
+        qmig_error_free(err);
+        goto out;
+    }
+    config.header.has_side = true;
+    config.header.side = side;
+    config.header.target_page_size = o.target_page_size;
+    if (o.devices && !load_devices(o.devices, &devs)) {
+        goto out;
+    }
+    QmigHsOptions hopts = {
+        .side = side,
+        .machine = o.machine,
+        .target_page_size = o.target_page_size,
+        .host_page_size = (uint64_t)sysconf(_SC_PAGESIZE),
+        .devices = devs.items,
+        .n_devices = devs.n,
+        .unsupported = unsupported,
+        .n_unsupported = o.n_unsupported,
+        .plan = (unsigned (*)(const void *, QmigChannelRef *, unsigned))
+            qmig_migration_channel_plan,
+    };
+    if (side == QMIG_SIDE_SOURCE &&
+        getrandom(hopts.session, sizeof(hopts.session), 0) !=
+            (ssize_t)sizeof(hopts.session)) {
+        fprintf(stderr, "qmig-handshake: no random session id: %s\n",
+                strerror(errno));
+        goto out;
+    }
+    hs = qmig_hs_new(&hopts, &config, &err);
+    if (!hs) {
+        fprintf(stderr, "qmig-handshake: %s\n", qmig_error_message(err));
+        qmig_error_free(err);
+        goto out;
+    }
+    status = o.listen ? run_listen(hs, &addr, &o) : run_connect(hs, &addr, &o);
+out:
+    qmig_hs_free(hs);
+    json_decref(devs.doc);
+    free(devs.items);
+    qmig_config_clear(&config);
+    free(text);
+    return status;
+}
