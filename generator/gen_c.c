@@ -910,8 +910,9 @@ static void emit_rule_table(QmigGen *gen, QmigOutput *c)
 static void emit_rule_check(QmigGen *gen, QmigOutput *c,
                             const QmigMetaRule *rule)
 {
-    qmig_out_printf(c, "    /* %s (%s): %s */\n", comment_text(gen, rule->id),
-                    location(gen, rule->info), comment_text(gen, rule->message));
+    qmig_out_printf(c, "    /*\n     * %s (%s)\n     * %s\n     */\n",
+                    comment_text(gen, rule->id), location(gen, rule->info),
+                    comment_text(gen, rule->message));
     const char *cond = compile_cond(gen, rule->when);
     if (cond_mentions_transport(rule->when)) {
         /* Transport rules apply only when the transport is known. */

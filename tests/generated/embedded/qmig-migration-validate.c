@@ -642,104 +642,155 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
 {
     const QmigConfigHeader *header = config;
 
-    /* background-snapshot-conflicts-postcopy-ram (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with postcopy-ram */
+    /*
+     * background-snapshot-conflicts-postcopy-ram (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with postcopy-ram
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_POSTCOPY_RAM))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_POSTCOPY_RAM);
     }
 
-    /* background-snapshot-conflicts-dirty-bitmaps (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with dirty-bitmaps */
+    /*
+     * background-snapshot-conflicts-dirty-bitmaps (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with dirty-bitmaps
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_DIRTY_BITMAPS))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_DIRTY_BITMAPS);
     }
 
-    /* background-snapshot-conflicts-postcopy-blocktime (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with postcopy-blocktime */
+    /*
+     * background-snapshot-conflicts-postcopy-blocktime (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with postcopy-blocktime
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_POSTCOPY_BLOCKTIME))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_POSTCOPY_BLOCKTIME);
     }
 
-    /* background-snapshot-conflicts-late-block-activate (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with late-block-activate */
+    /*
+     * background-snapshot-conflicts-late-block-activate (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with late-block-activate
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_LATE_BLOCK_ACTIVATE))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_LATE_BLOCK_ACTIVATE);
     }
 
-    /* background-snapshot-conflicts-return-path (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with return-path */
+    /*
+     * background-snapshot-conflicts-return-path (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with return-path
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_RETURN_PATH))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_RETURN_PATH);
     }
 
-    /* background-snapshot-conflicts-multifd (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with multifd */
+    /*
+     * background-snapshot-conflicts-multifd (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with multifd
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MULTIFD))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_MULTIFD);
     }
 
-    /* background-snapshot-conflicts-pause-before-switchover (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with pause-before-switchover */
+    /*
+     * background-snapshot-conflicts-pause-before-switchover (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with pause-before-switchover
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_PAUSE_BEFORE_SWITCHOVER))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_PAUSE_BEFORE_SWITCHOVER);
     }
 
-    /* background-snapshot-conflicts-auto-converge (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with auto-converge */
+    /*
+     * background-snapshot-conflicts-auto-converge (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with auto-converge
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_AUTO_CONVERGE))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_AUTO_CONVERGE);
     }
 
-    /* background-snapshot-conflicts-release-ram (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with release-ram */
+    /*
+     * background-snapshot-conflicts-release-ram (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with release-ram
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_RELEASE_RAM))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_RELEASE_RAM);
     }
 
-    /* background-snapshot-conflicts-rdma-pin-all (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with rdma-pin-all */
+    /*
+     * background-snapshot-conflicts-rdma-pin-all (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with rdma-pin-all
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_RDMA_PIN_ALL))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_RDMA_PIN_ALL);
     }
 
-    /* background-snapshot-conflicts-xbzrle (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with xbzrle */
+    /*
+     * background-snapshot-conflicts-xbzrle (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with xbzrle
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_XBZRLE))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_XBZRLE);
     }
 
-    /* background-snapshot-conflicts-x-colo (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with x-colo */
+    /*
+     * background-snapshot-conflicts-x-colo (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with x-colo
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_X_COLO))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_X_COLO);
     }
 
-    /* background-snapshot-conflicts-validate-uuid (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with validate-uuid */
+    /*
+     * background-snapshot-conflicts-validate-uuid (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with validate-uuid
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_VALIDATE_UUID))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_VALIDATE_UUID);
     }
 
-    /* background-snapshot-conflicts-zero-copy-send (schema/features/background-snapshot.json:22): Background-snapshot is not compatible with zero-copy-send */
+    /*
+     * background-snapshot-conflicts-zero-copy-send (schema/features/background-snapshot.json:22)
+     * Background-snapshot is not compatible with zero-copy-send
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_ZERO_COPY_SEND))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_ZERO_COPY_SEND);
     }
 
-    /* background-snapshot-host-uffd-wp (schema/features/background-snapshot.json:69): Background-snapshot is not supported by host kernel */
+    /*
+     * background-snapshot-host-uffd-wp (schema/features/background-snapshot.json:69)
+     * Background-snapshot is not supported by host kernel
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         !!(header->host_lacks & (UINT64_C(1) << 2)))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_HOST_UFFD_WP);
     }
 
-    /* background-snapshot-guest-memory (schema/features/background-snapshot.json:76): Background-snapshot is not compatible with guest memory configuration */
+    /*
+     * background-snapshot-guest-memory (schema/features/background-snapshot.json:76)
+     * Background-snapshot is not compatible with guest memory configuration
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT) &&
         !(header->host_lacks & (UINT64_C(1) << 2)) &&
         !!(header->host_lacks & (UINT64_C(1) << 3)))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_GUEST_MEMORY);
     }
 
-    /* multi-channel-transport (schema/features/channels.json:70): Migration requires multi-channel URIs (e.g. tcp) */
+    /*
+     * multi-channel-transport (schema/features/channels.json:70)
+     * Migration requires multi-channel URIs (e.g. tcp)
+     */
     if (header->has_transport &&
         ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MULTIFD) ||
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_POSTCOPY_PREEMPT)) &&
@@ -751,13 +802,19 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MULTI_CHANNEL_TRANSPORT);
     }
 
-    /* x-colo-requires-replication (schema/features/colo.json:26): QEMU compiled without replication module can't enable COLO */
+    /*
+     * x-colo-requires-replication (schema/features/colo.json:26)
+     * QEMU compiled without replication module can't enable COLO
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_X_COLO) &&
         !!(header->host_lacks & (UINT64_C(1) << 4)))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_X_COLO_REQUIRES_REPLICATION);
     }
 
-    /* cpr-transfer-streamable-transport (schema/features/cpr.json:49): Migration requires streamable transport (eg unix) */
+    /*
+     * cpr-transfer-streamable-transport (schema/features/cpr.json:49)
+     * Migration requires streamable transport (eg unix)
+     */
     if (header->has_transport &&
         ((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
         (qmig_config_effective_enum(config, QMIG_MIGRATION_PARAM_MODE) == QMIG_MIGRATION_MIG_MODE_CPR_TRANSFER) &&
@@ -765,7 +822,10 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_CPR_TRANSFER_STREAMABLE_TRANSPORT);
     }
 
-    /* cpr-no-postcopy (schema/features/cpr.json:57): Cannot use postcopy with CPR */
+    /*
+     * cpr-no-postcopy (schema/features/cpr.json:57)
+     * Cannot use postcopy with CPR
+     */
     if (((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
         (qmig_config_effective_enum(config, QMIG_MIGRATION_PARAM_MODE) != QMIG_MIGRATION_MIG_MODE_NORMAL) &&
         (qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_POSTCOPY_RAM) ||
@@ -773,80 +833,116 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_CPR_NO_POSTCOPY);
     }
 
-    /* cpr-no-background-snapshot (schema/features/cpr.json:63): Cannot use background snapshot with CPR */
+    /*
+     * cpr-no-background-snapshot (schema/features/cpr.json:63)
+     * Cannot use background snapshot with CPR
+     */
     if (((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
         (qmig_config_effective_enum(config, QMIG_MIGRATION_PARAM_MODE) != QMIG_MIGRATION_MIG_MODE_NORMAL) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_BACKGROUND_SNAPSHOT))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_CPR_NO_BACKGROUND_SNAPSHOT);
     }
 
-    /* cpr-no-colo (schema/features/cpr.json:69): Cannot use COLO with CPR */
+    /*
+     * cpr-no-colo (schema/features/cpr.json:69)
+     * Cannot use COLO with CPR
+     */
     if (((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
         (qmig_config_effective_enum(config, QMIG_MIGRATION_PARAM_MODE) != QMIG_MIGRATION_MIG_MODE_NORMAL) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_X_COLO))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_CPR_NO_COLO);
     }
 
-    /* cpr-exec-requires-command (schema/features/cpr.json:77): cpr-exec mode requires setting cpr-exec-command */
+    /*
+     * cpr-exec-requires-command (schema/features/cpr.json:77)
+     * cpr-exec mode requires setting cpr-exec-command
+     */
     if (((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
         (qmig_config_effective_enum(config, QMIG_MIGRATION_PARAM_MODE) == QMIG_MIGRATION_MIG_MODE_CPR_EXEC) &&
         qmig_config_effective_empty(config, QMIG_MIGRATION_PARAM_CPR_EXEC_COMMAND))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_CPR_EXEC_REQUIRES_COMMAND);
     }
 
-    /* dirty-limit-conflicts-auto-converge (schema/features/dirty-limit.json:13): dirty-limit conflicts with auto-converge either of then available currently */
+    /*
+     * dirty-limit-conflicts-auto-converge (schema/features/dirty-limit.json:13)
+     * dirty-limit conflicts with auto-converge either of then available currently
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_DIRTY_LIMIT) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_AUTO_CONVERGE))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_DIRTY_LIMIT_CONFLICTS_AUTO_CONVERGE);
     }
 
-    /* dirty-limit-requires-kvm-dirty-ring (schema/features/dirty-limit.json:22): dirty-limit requires KVM with accelerator property 'dirty-ring-size' set */
+    /*
+     * dirty-limit-requires-kvm-dirty-ring (schema/features/dirty-limit.json:22)
+     * dirty-limit requires KVM with accelerator property 'dirty-ring-size' set
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_DIRTY_LIMIT) &&
         !!(header->host_lacks & (UINT64_C(1) << 1)))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_DIRTY_LIMIT_REQUIRES_KVM_DIRTY_RING);
     }
 
-    /* mapped-ram-conflicts-xbzrle (schema/features/mapped-ram.json:20): Mapped-ram migration is incompatible with xbzrle */
+    /*
+     * mapped-ram-conflicts-xbzrle (schema/features/mapped-ram.json:20)
+     * Mapped-ram migration is incompatible with xbzrle
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MAPPED_RAM) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_XBZRLE))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MAPPED_RAM_CONFLICTS_XBZRLE);
     }
 
-    /* mapped-ram-conflicts-postcopy-ram (schema/features/mapped-ram.json:20): Mapped-ram migration is incompatible with postcopy */
+    /*
+     * mapped-ram-conflicts-postcopy-ram (schema/features/mapped-ram.json:20)
+     * Mapped-ram migration is incompatible with postcopy
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MAPPED_RAM) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_POSTCOPY_RAM))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MAPPED_RAM_CONFLICTS_POSTCOPY_RAM);
     }
 
-    /* mapped-ram-seekable-transport (schema/features/mapped-ram.json:20): Migration requires seekable transport (e.g. file) */
+    /*
+     * mapped-ram-seekable-transport (schema/features/mapped-ram.json:20)
+     * Migration requires seekable transport (e.g. file)
+     */
     if (header->has_transport &&
         (qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MAPPED_RAM) &&
         !((header->transport == QMIG_TRANSPORT_FILE)))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MAPPED_RAM_SEEKABLE_TRANSPORT);
     }
 
-    /* mapped-ram-no-tls (schema/features/mapped-ram.json:46): Cannot use TLS with mapped-ram */
+    /*
+     * mapped-ram-no-tls (schema/features/mapped-ram.json:46)
+     * Cannot use TLS with mapped-ram
+     */
     if (((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MAPPED_RAM) &&
         !qmig_config_effective_empty(config, QMIG_MIGRATION_PARAM_TLS_CREDS))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MAPPED_RAM_NO_TLS);
     }
 
-    /* mapped-ram-no-compression (schema/features/mapped-ram.json:52): Cannot use compression with mapped-ram */
+    /*
+     * mapped-ram-no-compression (schema/features/mapped-ram.json:52)
+     * Cannot use compression with mapped-ram
+     */
     if (((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MAPPED_RAM) &&
         (qmig_config_effective_enum(config, QMIG_MIGRATION_PARAM_MULTIFD_COMPRESSION) != QMIG_MIGRATION_MULTIFD_COMPRESSION_NONE))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MAPPED_RAM_NO_COMPRESSION);
     }
 
-    /* mapped-ram-no-compression-tls (schema/features/mapped-ram.json:58): Mapped-ram only available for non-compressed non-TLS multifd migration */
+    /*
+     * mapped-ram-no-compression-tls (schema/features/mapped-ram.json:58)
+     * Mapped-ram only available for non-compressed non-TLS multifd migration
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MAPPED_RAM) &&
         ((qmig_config_effective_enum(config, QMIG_MIGRATION_PARAM_MULTIFD_COMPRESSION) != QMIG_MIGRATION_MULTIFD_COMPRESSION_NONE) ||
         !qmig_config_effective_empty(config, QMIG_MIGRATION_PARAM_TLS_CREDS)))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MAPPED_RAM_NO_COMPRESSION_TLS);
     }
 
-    /* direct-io-extra-fds-transport (schema/features/mapped-ram.json:75): Migration requires a transport that allows for extra fds (e.g. file) */
+    /*
+     * direct-io-extra-fds-transport (schema/features/mapped-ram.json:75)
+     * Migration requires a transport that allows for extra fds (e.g. file)
+     */
     if (header->has_transport &&
         ((qmig_config_effective_bool(config, QMIG_MIGRATION_PARAM_DIRECT_IO) == true) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MAPPED_RAM) &&
@@ -855,175 +951,268 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_DIRECT_IO_EXTRA_FDS_TRANSPORT);
     }
 
-    /* direct-io-build-support (schema/features/mapped-ram.json:81): No build-time support for direct-io */
+    /*
+     * direct-io-build-support (schema/features/mapped-ram.json:81)
+     * No build-time support for direct-io
+     */
     if (((qmig_config_effective_bool(config, QMIG_MIGRATION_PARAM_DIRECT_IO) == true) &&
         !!(header->host_lacks & (UINT64_C(1) << 5)))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_DIRECT_IO_BUILD_SUPPORT);
     }
 
-    /* switchover-ack-requires-return-path (schema/features/misc.json:54): Capability 'switchover-ack' requires capability 'return-path' */
+    /*
+     * switchover-ack-requires-return-path (schema/features/misc.json:54)
+     * Capability 'switchover-ack' requires capability 'return-path'
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_SWITCHOVER_ACK) &&
         !qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_RETURN_PATH))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_SWITCHOVER_ACK_REQUIRES_RETURN_PATH);
     }
 
-    /* multifd-conflicts-xbzrle (schema/features/multifd.json:29): Multifd is not compatible with xbzrle */
+    /*
+     * multifd-conflicts-xbzrle (schema/features/multifd.json:29)
+     * Multifd is not compatible with xbzrle
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MULTIFD) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_XBZRLE))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MULTIFD_CONFLICTS_XBZRLE);
     }
 
-    /* zero-copy-send-requires-multifd (schema/features/multifd.json:44): Zero copy only available for non-compressed non-TLS multifd migration */
+    /*
+     * zero-copy-send-requires-multifd (schema/features/multifd.json:44)
+     * Zero copy only available for non-compressed non-TLS multifd migration
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_ZERO_COPY_SEND) &&
         !qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MULTIFD))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_ZERO_COPY_SEND_REQUIRES_MULTIFD);
     }
 
-    /* zero-copy-send-conflicts-xbzrle (schema/features/multifd.json:44): Zero copy only available for non-compressed non-TLS multifd migration */
+    /*
+     * zero-copy-send-conflicts-xbzrle (schema/features/multifd.json:44)
+     * Zero copy only available for non-compressed non-TLS multifd migration
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_ZERO_COPY_SEND) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_XBZRLE))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_ZERO_COPY_SEND_CONFLICTS_XBZRLE);
     }
 
-    /* zero-copy-send-no-compression-tls (schema/features/multifd.json:57): Zero copy only available for non-compressed non-TLS multifd migration */
+    /*
+     * zero-copy-send-no-compression-tls (schema/features/multifd.json:57)
+     * Zero copy only available for non-compressed non-TLS multifd migration
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_ZERO_COPY_SEND) &&
         ((qmig_config_effective_enum(config, QMIG_MIGRATION_PARAM_MULTIFD_COMPRESSION) != QMIG_MIGRATION_MULTIFD_COMPRESSION_NONE) ||
         !qmig_config_effective_empty(config, QMIG_MIGRATION_PARAM_TLS_CREDS)))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_ZERO_COPY_SEND_NO_COMPRESSION_TLS);
     }
 
-    /* zero-copy-send-linux-only (schema/features/multifd.json:66): Zero copy currently only available on Linux */
+    /*
+     * zero-copy-send-linux-only (schema/features/multifd.json:66)
+     * Zero copy currently only available on Linux
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_ZERO_COPY_SEND) &&
         !!(header->host_lacks & (UINT64_C(1) << 0)))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_ZERO_COPY_SEND_LINUX_ONLY);
     }
 
-    /* postcopy-ram-conflicts-x-ignore-shared (schema/features/postcopy.json:25): Postcopy is not compatible with ignore-shared */
+    /*
+     * postcopy-ram-conflicts-x-ignore-shared (schema/features/postcopy.json:25)
+     * Postcopy is not compatible with ignore-shared
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_POSTCOPY_RAM) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_X_IGNORE_SHARED))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_POSTCOPY_RAM_CONFLICTS_X_IGNORE_SHARED);
     }
 
-    /* postcopy-ram-host-support (schema/features/postcopy.json:38): Postcopy is not supported */
+    /*
+     * postcopy-ram-host-support (schema/features/postcopy.json:38)
+     * Postcopy is not supported
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_POSTCOPY_RAM) &&
         (!header->has_side || header->side == QMIG_SIDE_DESTINATION) &&
         !!(header->host_lacks & (UINT64_C(1) << 6)))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_POSTCOPY_RAM_HOST_SUPPORT);
     }
 
-    /* postcopy-preempt-requires-postcopy-ram (schema/features/postcopy.json:46): Postcopy preempt requires postcopy-ram */
+    /*
+     * postcopy-preempt-requires-postcopy-ram (schema/features/postcopy.json:46)
+     * Postcopy preempt requires postcopy-ram
+     */
     if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_POSTCOPY_PREEMPT) &&
         !qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_POSTCOPY_RAM))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_POSTCOPY_PREEMPT_REQUIRES_POSTCOPY_RAM);
     }
 
-    /* rdma-no-xbzrle (schema/features/rdma.json:28): RDMA and XBZRLE can't be used together */
+    /*
+     * rdma-no-xbzrle (schema/features/rdma.json:28)
+     * RDMA and XBZRLE can't be used together
+     */
     if (header->has_transport &&
         ((header->transport == QMIG_TRANSPORT_RDMA) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_XBZRLE))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_RDMA_NO_XBZRLE);
     }
 
-    /* rdma-no-multifd (schema/features/rdma.json:33): RDMA and multifd can't be used together */
+    /*
+     * rdma-no-multifd (schema/features/rdma.json:33)
+     * RDMA and multifd can't be used together
+     */
     if (header->has_transport &&
         ((header->transport == QMIG_TRANSPORT_RDMA) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MULTIFD))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_RDMA_NO_MULTIFD);
     }
 
-    /* rdma-no-postcopy-ram (schema/features/rdma.json:38): RDMA and postcopy-ram can't be used together */
+    /*
+     * rdma-no-postcopy-ram (schema/features/rdma.json:38)
+     * RDMA and postcopy-ram can't be used together
+     */
     if (header->has_transport &&
         ((header->transport == QMIG_TRANSPORT_RDMA) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_POSTCOPY_RAM))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_RDMA_NO_POSTCOPY_RAM);
     }
 
-    /* announce-initial-range (schema/features/announce.json:14): Option announce_initial expects a value between 0 and 100000 */
+    /*
+     * announce-initial-range (schema/features/announce.json:14)
+     * Option announce_initial expects a value between 0 and 100000
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_ANNOUNCE_INITIAL)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_ANNOUNCE_INITIAL_RANGE);
     }
 
-    /* announce-max-range (schema/features/announce.json:25): Option announce_max expects a value between 0 and 100000 */
+    /*
+     * announce-max-range (schema/features/announce.json:25)
+     * Option announce_max expects a value between 0 and 100000
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_ANNOUNCE_MAX)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_ANNOUNCE_MAX_RANGE);
     }
 
-    /* announce-rounds-range (schema/features/announce.json:36): Option announce_rounds expects a value between 0 and 1000 */
+    /*
+     * announce-rounds-range (schema/features/announce.json:36)
+     * Option announce_rounds expects a value between 0 and 1000
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_ANNOUNCE_ROUNDS)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_ANNOUNCE_ROUNDS_RANGE);
     }
 
-    /* announce-step-range (schema/features/announce.json:49): Option announce_step expects a value between 0 and 10000 */
+    /*
+     * announce-step-range (schema/features/announce.json:49)
+     * Option announce_step expects a value between 0 and 10000
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_ANNOUNCE_STEP)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_ANNOUNCE_STEP_RANGE);
     }
 
-    /* throttle-trigger-threshold-range (schema/features/auto-converge.json:24): Option throttle_trigger_threshold expects an integer in the range of 1 to 100 */
+    /*
+     * throttle-trigger-threshold-range (schema/features/auto-converge.json:24)
+     * Option throttle_trigger_threshold expects an integer in the range of 1 to 100
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_THROTTLE_TRIGGER_THRESHOLD)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_THROTTLE_TRIGGER_THRESHOLD_RANGE);
     }
 
-    /* cpu-throttle-initial-range (schema/features/auto-converge.json:36): Option cpu_throttle_initial expects an integer in the range of 1 to 99 */
+    /*
+     * cpu-throttle-initial-range (schema/features/auto-converge.json:36)
+     * Option cpu_throttle_initial expects an integer in the range of 1 to 99
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_CPU_THROTTLE_INITIAL)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_CPU_THROTTLE_INITIAL_RANGE);
     }
 
-    /* cpu-throttle-increment-range (schema/features/auto-converge.json:48): Option cpu_throttle_increment expects an integer in the range of 1 to 99 */
+    /*
+     * cpu-throttle-increment-range (schema/features/auto-converge.json:48)
+     * Option cpu_throttle_increment expects an integer in the range of 1 to 99
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_CPU_THROTTLE_INCREMENT)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_CPU_THROTTLE_INCREMENT_RANGE);
     }
 
-    /* max-bandwidth-range (schema/features/bandwidth-downtime.json:22): Option max_bandwidth expects an integer in the range of 0 to (18446744073709551615UL) bytes/second */
+    /*
+     * max-bandwidth-range (schema/features/bandwidth-downtime.json:22)
+     * Option max_bandwidth expects an integer in the range of 0 to (18446744073709551615UL) bytes/second
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_MAX_BANDWIDTH)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MAX_BANDWIDTH_RANGE);
     }
 
-    /* avail-switchover-bandwidth-range (schema/features/bandwidth-downtime.json:34): Option avail_switchover_bandwidth expects an integer in the range of 0 to (18446744073709551615UL) bytes/second */
+    /*
+     * avail-switchover-bandwidth-range (schema/features/bandwidth-downtime.json:34)
+     * Option avail_switchover_bandwidth expects an integer in the range of 0 to (18446744073709551615UL) bytes/second
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_AVAIL_SWITCHOVER_BANDWIDTH)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_AVAIL_SWITCHOVER_BANDWIDTH_RANGE);
     }
 
-    /* downtime-limit-range (schema/features/bandwidth-downtime.json:45): Option downtime_limit expects an integer in the range of 0 to (2000 * 1000) ms */
+    /*
+     * downtime-limit-range (schema/features/bandwidth-downtime.json:45)
+     * Option downtime_limit expects an integer in the range of 0 to (2000 * 1000) ms
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_DOWNTIME_LIMIT)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_DOWNTIME_LIMIT_RANGE);
     }
 
-    /* multifd-channels-range (schema/features/multifd.json:73): Option multifd_channels expects a value between 1 and 255 */
+    /*
+     * multifd-channels-range (schema/features/multifd.json:73)
+     * Option multifd_channels expects a value between 1 and 255
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_MULTIFD_CHANNELS)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MULTIFD_CHANNELS_RANGE);
     }
 
-    /* xbzrle-cache-size-range (schema/features/xbzrle.json:27): Option xbzrle_cache_size expects a power of two no less than the target page size */
+    /*
+     * xbzrle-cache-size-range (schema/features/xbzrle.json:27)
+     * Option xbzrle_cache_size expects a power of two no less than the target page size
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_XBZRLE_CACHE_SIZE)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_XBZRLE_CACHE_SIZE_RANGE);
     }
 
-    /* max-cpu-throttle-range (schema/features/auto-converge.json:70): max_Option cpu_throttle expects an integer in the range of cpu_throttle_initial to 99 */
+    /*
+     * max-cpu-throttle-range (schema/features/auto-converge.json:70)
+     * max_Option cpu_throttle expects an integer in the range of cpu_throttle_initial to 99
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_MAX_CPU_THROTTLE)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MAX_CPU_THROTTLE_RANGE);
     }
 
-    /* multifd-zlib-level-range (schema/features/multifd.json:98): Option multifd_zlib_level expects a value between 0 and 9 */
+    /*
+     * multifd-zlib-level-range (schema/features/multifd.json:98)
+     * Option multifd_zlib_level expects a value between 0 and 9
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_MULTIFD_ZLIB_LEVEL)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MULTIFD_ZLIB_LEVEL_RANGE);
     }
 
-    /* multifd-qatzip-level-range (schema/features/multifd.json:110): Option multifd_qatzip_level expects a value between 1 and 9 */
+    /*
+     * multifd-qatzip-level-range (schema/features/multifd.json:110)
+     * Option multifd_qatzip_level expects a value between 1 and 9
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_MULTIFD_QATZIP_LEVEL)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MULTIFD_QATZIP_LEVEL_RANGE);
     }
 
-    /* multifd-zstd-level-range (schema/features/multifd.json:122): Option multifd_zstd_level expects a value between 0 and 20 */
+    /*
+     * multifd-zstd-level-range (schema/features/multifd.json:122)
+     * Option multifd_zstd_level expects a value between 0 and 20
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_MULTIFD_ZSTD_LEVEL)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MULTIFD_ZSTD_LEVEL_RANGE);
     }
 
-    /* x-vcpu-dirty-limit-period-range (schema/features/dirty-limit.json:28): Option x-vcpu-dirty-limit-period expects a value between 1 and 1000 */
+    /*
+     * x-vcpu-dirty-limit-period-range (schema/features/dirty-limit.json:28)
+     * Option x-vcpu-dirty-limit-period expects a value between 1 and 1000
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_X_VCPU_DIRTY_LIMIT_PERIOD)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_X_VCPU_DIRTY_LIMIT_PERIOD_RANGE);
     }
 
-    /* vcpu-dirty-limit-range (schema/features/dirty-limit.json:42): Parameter 'vcpu_dirty_limit' must be greater than 1 MB/s */
+    /*
+     * vcpu-dirty-limit-range (schema/features/dirty-limit.json:42)
+     * Parameter 'vcpu_dirty_limit' must be greater than 1 MB/s
+     */
     if (!qmig_config_param_in_range(config, QMIG_MIGRATION_PARAM_VCPU_DIRTY_LIMIT)) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_VCPU_DIRTY_LIMIT_RANGE);
     }
