@@ -118,6 +118,18 @@ char *qmig_arena_strdup(QmigArena *arena, const char *s)
     return qmig_arena_strndup(arena, s, strlen(s));
 }
 
+char *qmig_arena_concat3(QmigArena *arena, const char *a, const char *b,
+                         const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    /* Zero-filled, so the terminator is already there. */
+    char *out = qmig_arena_alloc(arena, la + lb + lc + 1);
+    memcpy(out, a, la);
+    memcpy(out + la, b, lb);
+    memcpy(out + la + lb, c, lc);
+    return out;
+}
+
 char *qmig_arena_vprintf(QmigArena *arena, const char *fmt, va_list ap)
 {
     /* Most texts are short: format once into a stack buffer. */

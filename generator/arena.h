@@ -26,6 +26,12 @@ void qmig_arena_free(QmigArena *arena);
 void *qmig_arena_alloc(QmigArena *arena, size_t size);
 char *qmig_arena_strndup(QmigArena *arena, const char *s, size_t len);
 char *qmig_arena_strdup(QmigArena *arena, const char *s);
+/*
+ * @a, @b and @c joined: printf("%s%s%s") without the cost of
+ * formatting, for strings built once per definition or member.
+ */
+char *qmig_arena_concat3(QmigArena *arena, const char *a, const char *b,
+                         const char *c);
 char *qmig_arena_printf(QmigArena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 char *qmig_arena_vprintf(QmigArena *arena, const char *fmt, va_list ap);

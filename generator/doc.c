@@ -24,6 +24,16 @@
 /* Python's str.isspace() (also what the regex class \s matches). */
 static bool py_space(uint32_t cp)
 {
+    /*
+     * Doc lines are mostly ASCII and indented with blanks: answer that
+     * case here rather than through a call into the lexer.
+     */
+    if (cp == ' ') {
+        return true;
+    }
+    if (cp < 0x80) {
+        return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x1F);
+    }
     return qmig_is_py_space(cp);
 }
 
@@ -146,7 +156,8 @@ static uint32_t cp_before(const char *s, size_t i)
 static bool starts_with(const char *s, size_t n, const char *prefix)
 {
     size_t k = strlen(prefix);
-    return n >= k && !memcmp(s, prefix, k);
+    /* The first byte rules out most lines without a memcmp() call. */
+    return n >= k && (k == 0 || s[0] == prefix[0]) && !memcmp(s, prefix, k);
 }
 
 static bool sentence_start(char c)
@@ -160,11 +171,66 @@ static bool space_then_sentence(const char *s, size_t n, size_t i)
     return i + 1 < n && s[i] == ' ' && sentence_start(s[i + 1]);
 }
 
+/* Sentence-ending punctuation: the [.!?] of the expression below. */
+static bool is_sentence_punct(char c)
+{
+    return c == '.' || c == '!' || c == '?';
+}
+
+/* Whether any byte of @w is @c. */
+static bool word_has_byte(uint64_t w, char c)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t v = w ^ (ones * (unsigned char)c);
+    return ((v - ones) & ~v & (ones << 7)) != 0;
+}
+
+/*
+ * The first index from @i on holding sentence punctuation, or @n.
+ * Such bytes are rare in prose: rule out 8 bytes at a time.
+ */
+static size_t next_sentence_punct(const char *s, size_t n, size_t i)
+{
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (word_has_byte(w, '.') || word_has_byte(w, '!') ||
+            word_has_byte(w, '?')) {
+            break;
+        }
+        i += 8;
+    }
+    while (i < n && !is_sentence_punct(s[i])) {
+        i++;
+    }
+    return i;
+}
+
+/*
+ * Whether the '.' at byte @i of @s ends an "e.g." that \be\.g\. matches,
+ * i.e. whose 'e' starts a word.
+ */
+static bool ends_eg(const char *s, size_t i)
+{
+    if (i < 3 || memcmp(s + i - 3, "e.g", 3) != 0) {
+        return false;
+    }
+    return i == 3 || !word_char(cp_before(s, i - 3));
+}
+
 /*
  * The first match of re.finditer(r'(\be\.g\.|^ *\d\.|([.!?])) [A-Z0-9(]')
  * where group 2 took part: the byte offset of that punctuation, or -1.
  * Matches of the other alternatives do not report but consume their
  * text, which is what exempts "e.g. X" and a leading "1. X".
+ *
+ * Rather than trying the expression at every byte, this visits only
+ * the punctuation: a reporting match is punctuation followed by
+ * " [A-Z0-9(]" that no earlier match consumed.  The consumed text
+ * "e.g. X" or " *\d. X" holds no 'e' after its start, so consumed
+ * regions cannot overlap, and a '.' is consumed exactly when it ends
+ * a word-initial "e.g." followed by " [A-Z0-9(]" (or is the leading
+ * "\d.", skipped up front).
  */
 static long find_single_space(const char *s, size_t n)
 {
@@ -180,26 +246,16 @@ static long find_single_space(const char *s, size_t n)
             i = j + 4;
         }
     }
-    while (i < n) {
-        /* Most bytes cannot start a match: skip them cheaply. */
-        char c = s[i];
-        if (c != 'e' && c != '.' && c != '!' && c != '?') {
-            i++;
-            continue;
+    for (;; i++) {
+        i = next_sentence_punct(s, n, i);
+        if (i >= n) {
+            return -1;
         }
-        if (s[i] == 'e' && (i == 0 || !word_char(cp_before(s, i))) &&
-            starts_with(s + i, n - i, "e.g.") &&
-            space_then_sentence(s, n, i + 4)) {
-            i += 6;
-            continue;
-        }
-        if ((s[i] == '.' || s[i] == '!' || s[i] == '?') &&
-            space_then_sentence(s, n, i + 1)) {
+        if (space_then_sentence(s, n, i + 1) &&
+            !(s[i] == '.' && ends_eg(s, i))) {
             return (long)i;
         }
-        i++;
     }
-    return -1;
 }
 
 /* re.match(r' *(https?|ftp)://[^ ]*$', line): a URL alone on its line. */
@@ -222,6 +278,10 @@ static bool is_url_line(const char *s, size_t n)
 /* re.match(r'(\.\. +qmp-example)? *::$', line): literal block start. */
 static bool starts_literal(const char *s, size_t n)
 {
+    /* Either way the line must end in "::": most lines do not. */
+    if (n < 2 || s[n - 2] != ':' || s[n - 1] != ':') {
+        return false;
+    }
     size_t i = 0;
     if (starts_with(s, n, "..") && n > 2 && s[2] == ' ') {
         size_t j = 2;
@@ -350,12 +410,10 @@ typedef struct DocParser {
     size_t len;
 } DocParser;
 
-static void buf_append(DocParser *p, const char *s, size_t n)
+/* Make room for @n more bytes in p->buf. */
+static void buf_reserve(DocParser *p, size_t n)
 {
     TextBuf *b = &p->buf;
-    if (n == 0) {
-        return; /* b->data may still be NULL: no pointer arithmetic on it */
-    }
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 128;
         while (cap < b->len + n) {
@@ -368,15 +426,27 @@ static void buf_append(DocParser *p, const char *s, size_t n)
         b->data = data;
         b->cap = cap;
     }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
 }
 
-/* Section.append_line(): the line plus a newline. */
+static void buf_append(DocParser *p, const char *s, size_t n)
+{
+    if (n == 0) {
+        return; /* b->data may still be NULL: no pointer arithmetic on it */
+    }
+    buf_reserve(p, n);
+    memcpy(p->buf.data + p->buf.len, s, n);
+    p->buf.len += n;
+}
+
+/* Section.append_line(): the line plus a newline, with one reserve. */
 static void append_line(DocParser *p, const char *s, size_t n)
 {
-    buf_append(p, s, n);
-    buf_append(p, "\n", 1);
+    buf_reserve(p, n + 1);
+    if (n) {
+        memcpy(p->buf.data + p->buf.len, s, n);
+    }
+    p->buf.data[p->buf.len + n] = '\n';
+    p->buf.len += n + 1;
 }
 
 /* Store the current section's text, stripped of newlines at both ends. */
@@ -877,7 +947,7 @@ const QmigDocSection *qmig_doc_connect_member(QmigCtx *ctx, QmigDoc *doc,
     if (!s) {
         if (!ctx->legacy &&
             (!doc->symbol ||
-             !qmig_pragma_lists(&ctx->pragma.documentation_exceptions,
+             !qmig_pragma_lists(ctx, &ctx->pragma.documentation_exceptions,
                                 doc->symbol))) {
             qmig_error(ctx, member_info, 0, "%s '%s' lacks documentation",
                        role, name);

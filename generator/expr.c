@@ -142,7 +142,7 @@ static const char *check_name_str(Checker *c, const char *name,
  */
 static bool pragma_allows(Checker *c, const QmigPtrVec *list, const char *name)
 {
-    return c->ctx->legacy || qmig_pragma_lists(list, name);
+    return c->ctx->legacy || qmig_pragma_lists(c->ctx, list, name);
 }
 
 static void check_name_upper(Checker *c, const char *name, const char *source)
@@ -482,7 +482,7 @@ static void check_type_implicit(Checker *c, const QmigValue *value,
                        pragma_allows(c, &c->ctx->pragma.member_name_exceptions,
                                      parent_name));
     const char *member_head =
-        qmig_arena_printf(c->ctx->arena, "%s member", source);
+        qmig_arena_concat3(c->ctx->arena, source, " member", "");
     for (size_t i = 0; i < value->u.obj.len; i++) {
         const char *key = value->u.obj.items[i].key;
         const QmigValue *arg = value->u.obj.items[i].value;
@@ -744,7 +744,7 @@ static void check_expr(Checker *c, QmigExpr *expr)
     }
     const QmigValue *name = qmig_value_get(value, meta);
     check_name_is_str(c, name,
-                      qmig_arena_printf(ctx->arena, "'%s'", meta));
+                      qmig_arena_concat3(ctx->arena, "'", meta, "'"));
     expr->info->defn_meta = meta;
     expr->info->defn_name = name->u.str;
     check_defn_name_str(c, name->u.str, meta);

@@ -68,7 +68,15 @@ static void check_utf8(QmigLexer *lex)
     const char *p = lex->file->text;
     const char *end = p + lex->file->len;
     while (p < end) {
-        /* Schemas are nearly all ASCII: skip such runs 8 bytes a time. */
+        /* Schemas are nearly all ASCII: skip such runs 32 bytes a time. */
+        if (end - p >= 32) {
+            uint64_t w[4];
+            memcpy(w, p, 32);
+            if (!((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080u)) {
+                p += 32;
+                continue;
+            }
+        }
         uint64_t word;
         if (end - p >= 8 && (memcpy(&word, p, 8), !(word & 0x8080808080808080u))) {
             p += 8;
@@ -225,7 +233,12 @@ void qmig_lex_next(QmigLexer *lex, bool skip_comment)
         case ' ':
         case '\t':
         case '\r':
-            continue; /* the common white space, before costlier tests */
+            /* The common white space, before costlier tests; runs of
+             * blanks (indentation) are skipped in one go. */
+            while (lex->cursor < end && *lex->cursor == ' ') {
+                lex->cursor++;
+            }
+            continue;
         case '#': {
             bool doc = p + 1 < end && p[1] == '#';
             const char *nl = memchr(p, '\n', (size_t)(end - p));

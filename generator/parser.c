@@ -41,7 +41,9 @@ QmigValue *qmig_value_get(const QmigValue *obj, const char *key)
         return NULL;
     }
     for (size_t i = 0; i < obj->u.obj.len; i++) {
-        if (!strcmp(obj->u.obj.items[i].key, key)) {
+        /* Testing the first byte first skips most strcmp() calls. */
+        const char *k = obj->u.obj.items[i].key;
+        if (k[0] == key[0] && !strcmp(k, key)) {
             return obj->u.obj.items[i].value;
         }
     }

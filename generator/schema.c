@@ -1065,7 +1065,7 @@ static void check_command(Builder *b, QmigEntity *ent)
     ent->ret_type = resolve_type(b, ent->ret_name, ent->info,
                                  "command's 'returns'");
     if (b->ctx->legacy ||
-        qmig_pragma_lists(&b->ctx->pragma.command_returns_exceptions,
+        qmig_pragma_lists(b->ctx, &b->ctx->pragma.command_returns_exceptions,
                           ent->name)) {
         return;
     }

@@ -3,6 +3,8 @@
  */
 #include "source.h"
 
+#include "strmap.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -15,8 +17,44 @@
 static QmigFile *new_file(QmigCtx *ctx, const char *path, const QmigInfo *incl,
                           char *text, size_t len);
 
-bool qmig_pragma_lists(const QmigPtrVec *list, const char *name)
+/* Short lists are searched linearly; longer ones get a hash set. */
+#define PRAGMA_LINEAR_MAX 8
+
+/* The hash set over @list, (re)built if @list changed since. */
+static QmigStrMap *pragma_set(QmigCtx *ctx, const QmigPtrVec *list)
 {
+    struct QmigPragmaSet *set = NULL;
+    size_t n = sizeof(ctx->pragma.sets) / sizeof(ctx->pragma.sets[0]);
+    for (size_t i = 0; i < n && !set; i++) {
+        struct QmigPragmaSet *s = &ctx->pragma.sets[i];
+        if (s->list == list || !s->list) {
+            set = s;
+        }
+    }
+    if (!set) {
+        return NULL; /* not a pragma list: search it linearly */
+    }
+    if (set->list != list || set->items != list->items ||
+        set->len != list->len) {
+        set->list = list;
+        set->items = list->items;
+        set->len = list->len;
+        set->map = qmig_strmap_new(ctx->arena);
+        for (size_t i = 0; i < list->len; i++) {
+            qmig_strmap_put(set->map, list->items[i], list->items[i]);
+        }
+    }
+    return set->map;
+}
+
+bool qmig_pragma_lists(QmigCtx *ctx, const QmigPtrVec *list,
+                       const char *name)
+{
+    QmigStrMap *set = list->len > PRAGMA_LINEAR_MAX ? pragma_set(ctx, list)
+                                                    : NULL;
+    if (set) {
+        return qmig_strmap_get(set, name) != NULL;
+    }
     for (size_t i = 0; i < list->len; i++) {
         if (!strcmp(list->items[i], name)) {
             return true;

@@ -45,9 +45,19 @@ typedef struct QmigPragma {
     QmigPtrVec command_returns_exceptions;
     QmigPtrVec documentation_exceptions;
     QmigPtrVec member_name_exceptions;
+    /*
+     * Hash sets over the lists above, built on first lookup: the checks
+     * look names up tens of thousands of times.  Each remembers the
+     * items and length it was built from, since a later pragma replaces
+     * its list.
+     */
+    struct QmigPragmaSet {
+        const QmigPtrVec *list;
+        void *const *items;
+        size_t len;
+        struct QmigStrMap *map;
+    } sets[4];
 } QmigPragma;
-
-bool qmig_pragma_lists(const QmigPtrVec *list, const char *name);
 
 /* Exit statuses of qmig-gen. */
 enum {
@@ -77,6 +87,10 @@ typedef struct QmigCtx {
     char *doc_scratch;
     size_t doc_scratch_cap;
 } QmigCtx;
+
+/* Whether @name is in @list, one of the lists of ctx->pragma. */
+bool qmig_pragma_lists(QmigCtx *ctx, const QmigPtrVec *list,
+                       const char *name);
 
 /*
  * Load @path (as spelled) into a new QmigFile.  On failure returns NULL
