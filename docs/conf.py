@@ -41,4 +41,6 @@ man_pages = [
     ('man/qmig-gen', 'qmig-gen', 'QAPI migration schema compiler', [author], 1),
     ('man/qmig-validate', 'qmig-validate',
      'check a QEMU migration configuration', [author], 1),
+    ('man/qmig-handshake', 'qmig-handshake',
+     'run the migration handshake between two processes', [author], 1),
 ]

@@ -61,6 +61,11 @@ static const char usage_text[] =
     "  --unsupported NAME    a handshake feature this side must never "
     "enable\n"
     "                        (repeatable)\n"
+    "  --uuid UUID           the VM UUID, compared with the peer's\n"
+    "  --min-version N       lowest protocol version to speak (default %u)\n"
+    "  --max-version N       highest protocol version to speak (default %u)\n"
+    "  --allow-legacy        listen: accept a legacy stream (reported, exit "
+    "0)\n"
     "  --ready-file FILE     listen: write the bound ADDR there once "
     "listening\n"
     "\n"
@@ -79,7 +84,37 @@ typedef struct Options {
     uint64_t target_page_size;
     const char *unsupported[MAX_UNSUPPORTED];
     unsigned n_unsupported;
+    bool has_uuid;
+    uint8_t uuid[16];
+    unsigned min_version, max_version;
+    bool allow_legacy;
+    /* Hidden, for tests: "dup", "unknown" or "session". */
+    const char *test_bad_channel;
 } Options;
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static bool parse_uuid(const char *s, uint8_t out[16])
+{
+    unsigned n = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == '-') {
+            continue;
+        }
+        int hi = hexval(p[0]), lo = p[1] ? hexval(p[1]) : -1;
+        if (n == 16 || hi < 0 || lo < 0) {
+            return false;
+        }
+        out[n++] = (uint8_t)(hi << 4 | lo);
+        p++;
+    }
+    return n == 16;
+}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -113,12 +148,16 @@ static int parse_options(int argc, char **argv, Options *o)
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-            fputs(usage_text, stdout);
+            printf(usage_text, QMIG_HS_VERSION_MIN, QMIG_HS_VERSION_MAX);
             return 0;
         }
         if (!strcmp(arg, "--version")) {
             printf("qmig-handshake %s\n", QMIG_RUNTIME_VERSION_STRING);
             return 0;
+        }
+        if (!strcmp(arg, "--allow-legacy")) {
+            o->allow_legacy = true;
+            continue;
         }
         if (arg[0] == '-' && arg[1] == '-') {
             if (i + 1 == argc) {
@@ -146,6 +185,33 @@ static int parse_options(int argc, char **argv, Options *o)
                                        "number of bytes, not '%s'", val);
                 }
                 o->target_page_size = v;
+            } else if (!strcmp(arg, "--uuid")) {
+                if (!parse_uuid(val, o->uuid)) {
+                    return usage_error("--uuid needs 32 hexadecimal digits "
+                                       "(dashes allowed), not '%s'", val);
+                }
+                o->has_uuid = true;
+            } else if (!strcmp(arg, "--min-version") ||
+                       !strcmp(arg, "--max-version")) {
+                if (!parse_uint(val, QMIG_HS_VERSION_MAX, &v) ||
+                    v < QMIG_HS_VERSION_MIN) {
+                    fprintf(stderr, "qmig-handshake: %s needs a protocol "
+                                    "version from %u to %u\n", arg,
+                            QMIG_HS_VERSION_MIN, QMIG_HS_VERSION_MAX);
+                    return usage_error("bad version '%s'", val);
+                }
+                if (arg[2] == 'm' && arg[3] == 'i') {
+                    o->min_version = (unsigned)v;
+                } else {
+                    o->max_version = (unsigned)v;
+                }
+            } else if (!strcmp(arg, "--test-bad-channel")) {
+                if (strcmp(val, "dup") && strcmp(val, "unknown") &&
+                    strcmp(val, "session")) {
+                    return usage_error("--test-bad-channel: dup, unknown or "
+                                       "session, not '%s'", val);
+                }
+                o->test_bad_channel = val;
             } else if (!strcmp(arg, "--unsupported")) {
                 if (o->n_unsupported == MAX_UNSUPPORTED) {
                     return usage_error("%s", "too many --unsupported options");
@@ -180,6 +246,15 @@ static int parse_options(int argc, char **argv, Options *o)
     }
     if (o->ready_file && !o->listen) {
         return usage_error("%s", "--ready-file is for listen only");
+    }
+    if (o->allow_legacy && !o->listen) {
+        return usage_error("%s", "--allow-legacy is for listen only");
+    }
+    if (o->test_bad_channel && o->listen) {
+        return usage_error("%s", "--test-bad-channel is for connect only");
+    }
+    if (o->min_version && o->max_version && o->min_version > o->max_version) {
+        return usage_error("%s", "--min-version is above --max-version");
     }
     return -1;
 }
@@ -545,13 +620,30 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
     for (size_t k = 0; k < n && !status; k++) {
         size_t i = order[k];
         const char *name = qmig_hs_channel(hs, i);
+        uint8_t session[16];
+        memcpy(session, qmig_hs_session(hs), sizeof(session));
+        /* --test-bad-channel: the last channel opened misbehaves ("dup"
+         * repeats the first one's name, so it needs two channels). */
+        if (o->test_bad_channel && k == n - 1) {
+            if (!strcmp(o->test_bad_channel, "dup")) {
+                name = qmig_hs_channel(hs, order[0]);
+            } else if (!strcmp(o->test_bad_channel, "unknown")) {
+                name = "bogus/0";
+            } else {
+                session[0] ^= 0xff;
+            }
+            fprintf(stderr, "qmig-handshake: test: channel %zu sent as '%s'"
+                            "%s\n", i, name,
+                    session[0] != qmig_hs_session(hs)[0] ?
+                    " with a wrong session id" : "");
+        }
         fds[i] = connect_addr(a, o->addr, o->timeout_ms);
         char payload[128];
         payload_for(name, payload, sizeof(payload));
         uint8_t len[4] = {0, 0, 0, (uint8_t)strlen(payload)};
         if (fds[i] < 0 ||
             !qmig_channel_send_header_fd(fds[i], qmig_hs_version(hs),
-                                         qmig_hs_session(hs), name,
+                                         session, name,
                                          o->timeout_ms, &err) ||
             !qmig_fd_write_full(fds[i], len, 4, o->timeout_ms, &err) ||
             !qmig_fd_write_full(fds[i], payload, strlen(payload),
@@ -632,6 +724,11 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
     if (qmig_hs_state(hs) != QMIG_HS_DONE) {
         fprintf(stderr, "qmig-handshake: the peer speaks the legacy "
                         "migration stream\n");
+        if (o->allow_legacy) {
+            /* Fallback allowed: the stream would be loaded as is. */
+            printf("{\"legacy\": true}\n");
+            status = fflush(stdout) ? 1 : 0;
+        }
         goto out;
     }
     map = qmig_channel_map_from_hs(hs, &err);
@@ -772,6 +869,10 @@ int main(int argc, char **argv)
         .n_devices = devs.n,
         .unsupported = unsupported,
         .n_unsupported = o.n_unsupported,
+        .min_version = o.min_version,
+        .max_version = o.max_version,
+        .has_uuid = o.has_uuid,
+        .allow_legacy = o.allow_legacy,
         .plan = (unsigned (*)(const void *, QmigChannelRef *, unsigned))
             qmig_migration_channel_plan,
     };
@@ -782,6 +883,7 @@ int main(int argc, char **argv)
                 strerror(errno));
         goto out;
     }
+    memcpy(hopts.uuid, o.uuid, sizeof(hopts.uuid));
     hs = qmig_hs_new(&hopts, &config, &err);
     if (!hs) {
         fprintf(stderr, "qmig-handshake: %s\n", qmig_error_message(err));

@@ -274,6 +274,181 @@ def case_garbage(env):
            "listen: exit %d" % rc, err)
 
 
+def run_pair(env, dst, src, lextra=(), cextra=(), timeout=5):
+    """listen with @dst, connect with @src; returns (connect result,
+    listen rc, listen stdout, listen stderr)."""
+    proc, addr = env.start_listen(dst, list(lextra), timeout=timeout)
+    r, _ = env.connect(addr, src, list(cextra), timeout=timeout)
+    rc, out, err = finish(proc)
+    return r, rc, out, err
+
+
+def expect_agreed(r, rc, out, err):
+    expect(r.returncode == 0, "connect failed (%d)" % r.returncode, r.stderr)
+    expect(rc == 0, "listen failed (%d)" % rc, err)
+    return json.loads(r.stdout), json.loads(out)
+
+
+def expect_failed(r, rc, out, err, *needles):
+    expect(r.returncode == 1 and rc == 1,
+           "expected exit 1 on both sides, got %d/%d" % (r.returncode, rc),
+           r.stderr, err)
+    expect(r.stdout == "" and out == "", "output on failure", r.stdout, out)
+    for n in needles:
+        for who, text in (("connect", r.stderr), ("listen", err)):
+            expect(n in text, "%s: no '%s' in the error" % (who, n), text)
+    print(err.strip())
+
+
+def caps_on(doc):
+    return sorted(c["capability"] for c in doc["agreed"]["capabilities"]
+                  if c["state"])
+
+
+def case_intersect(env):
+    """dirty-bitmaps is an intersect capability: on only when the source
+    enables it and the destination both enables and supports it; the
+    destination turning it off is no failure."""
+    src = {"capabilities": {"dirty-bitmaps": True}, "parameters": {}}
+    on = {"capabilities": {"dirty-bitmaps": True}, "parameters": {}}
+    off = {"capabilities": {}, "parameters": {}}
+    for dst, csrc, lextra, want in (
+            (on, src, [], ["dirty-bitmaps"]),
+            (off, src, [], []),
+            (on, src, ["--unsupported", "dirty-bitmaps"], []),
+            (on, off, [], [])):
+        s, d = expect_agreed(*run_pair(env, dst, csrc, lextra))
+        expect(caps_on(s) == want and caps_on(d) == want,
+               "dst %s %s: agreed %s / %s, want %s"
+               % (dst, lextra, caps_on(s), caps_on(d), want))
+        expect(s["digest"] == d["digest"], "digests differ")
+    print("intersect: ok in 4 combinations")
+
+
+def case_adopt(env):
+    """multifd and multifd-channels are adopted; an adopted item the
+    destination does not support fails, listing every one."""
+    s, d = expect_agreed(*run_pair(env, {"capabilities": {},
+                                         "parameters": {}}, FULL_SRC))
+    expect(caps_on(d) == ["multifd"], "multifd not adopted: %s" % caps_on(d))
+    expect(d["agreed"]["parameters"]["multifd-channels"] == 4,
+           "multifd-channels not adopted")
+    expect_failed(*run_pair(env, DST, FULL_SRC,
+                            ["--unsupported", "multifd",
+                             "--unsupported", "multifd-channels"]),
+                  "'multifd'", "multifd-channels")
+
+
+def case_local(env):
+    """max-bandwidth is local: each side keeps its own value."""
+    src = {"capabilities": {}, "parameters": {"max-bandwidth": 1000}}
+    dst = {"capabilities": {}, "parameters": {"max-bandwidth": 2000}}
+    s, d = expect_agreed(*run_pair(env, dst, src))
+    expect(s["agreed"]["parameters"]["max-bandwidth"] == 1000,
+           "source lost its max-bandwidth")
+    expect(d["agreed"]["parameters"]["max-bandwidth"] == 2000,
+           "destination took the source's max-bandwidth")
+    expect(s["digest"] == d["digest"], "local item changed the digest")
+
+
+def case_page_size(env):
+    expect_failed(*run_pair(env, DST, FULL_SRC,
+                            ["--target-page-size", "65536"],
+                            ["--target-page-size", "4096"]),
+                  "target page size: 4096 bytes on the source, 65536")
+
+
+def case_uuid(env):
+    u1 = "12345678-1234-1234-1234-123456789abc"
+    u2 = "12345678-1234-1234-1234-123456789abd"
+    expect_agreed(*run_pair(env, DST, FULL_SRC, ["--uuid", u1],
+                            ["--uuid", u1]))
+    expect_failed(*run_pair(env, DST, FULL_SRC, ["--uuid", u1],
+                            ["--uuid", u2]), "VM UUID")
+    expect_failed(*run_pair(env, DST, FULL_SRC, ["--uuid", u1]),
+                  "VM UUID", "none")
+
+
+def case_rule(env):
+    src = {"capabilities": {"postcopy-preempt": True}, "parameters": {}}
+    expect_failed(*run_pair(env, DST, src),
+                  "rule postcopy-preempt-requires-postcopy-ram")
+
+
+def case_devices(env):
+    src = DEVICES + [{"section": "apic", "instance": 0, "version": 3,
+                      "min-version": 1}]
+    dst = [{"section": "ram", "instance": 0, "version": 3,
+            "min-version": 3}, DEVICES[1],
+           {"section": "hpet", "instance": 0, "version": 2,
+            "min-version": 1}]
+    expect_failed(*run_pair(env, DST, FULL_SRC,
+                            ["--devices", env.write("dd.json", dst)],
+                            ["--devices", env.write("ds.json", src)]),
+                  "device 'ram' instance 0: the source writes version 4",
+                  "device 'apic' instance 0: not present on the destination",
+                  "device 'hpet' instance 0: present on the destination")
+    # Several classes at once: every reason, on both sides.
+    expect_failed(*run_pair(env, DST, FULL_SRC,
+                            ["--devices", env.write("dd.json", dst),
+                             "--machine", "pc-i440fx-9.0",
+                             "--target-page-size", "65536"],
+                            ["--devices", env.write("ds.json", src),
+                             "--machine", "pc-q35-10.0"]),
+                  "5 reasons", "machine", "target page size", "'apic'")
+
+
+def case_bad_channel(env):
+    for mode, needle in (("dup", "connected twice"), ("unknown", "bogus/0"),
+                         ("session", "session")):
+        r, rc, out, err = run_pair(env, DST, FULL_SRC, [],
+                                   ["--test-bad-channel", mode])
+        expect(r.returncode == 1 and rc == 1,
+               "%s: exit %d/%d" % (mode, r.returncode, rc), r.stderr, err)
+        expect("channel rejected" in err and needle in err,
+               "%s: listen error lacks '%s'" % (mode, needle), err)
+        print("%s: %s" % (mode, [l for l in err.splitlines()
+                                 if "rejected" in l]))
+
+
+def case_version_skew(env):
+    devs = env.write("devs.json", DEVICES)
+    # A version-1 source meets a 1..2 destination: version 1 is agreed.
+    s, d = expect_agreed(*run_pair(env, DST, FULL_SRC, ["--devices", devs],
+                                   ["--max-version", "1",
+                                    "--devices", devs]))
+    expect(s["version"] == 1 and d["version"] == 1,
+           "version %s/%s, not 1" % (s["version"], d["version"]))
+    expect(len(d["channels"]) == 4, "channels at version 1")
+    # A version-1 destination.
+    s, d = expect_agreed(*run_pair(env, DST, FULL_SRC, ["--max-version", "1"]))
+    expect(s["version"] == 1 and d["version"] == 1, "dst v1")
+    # Both at their maximum: 2.
+    s, d = expect_agreed(*run_pair(env, DST, FULL_SRC))
+    expect(s["version"] == 2, "highest common version is not 2")
+    # No common version.
+    expect_failed(*run_pair(env, DST, FULL_SRC, ["--min-version", "2"],
+                            ["--max-version", "1"]),
+                  "no common protocol version")
+
+
+def case_legacy_allowed(env):
+    """--allow-legacy: a legacy source is accepted (fallback)."""
+    proc, addr = env.start_listen(DST, ["--allow-legacy"], timeout=2)
+    fam = socket.AF_INET if TRANSPORT == "tcp" else socket.AF_UNIX
+    c = socket.socket(fam, socket.SOCK_STREAM)
+    if TRANSPORT == "tcp":
+        host, port = addr[4:].rsplit(":", 1)
+        c.connect((host, int(port)))
+    else:
+        c.connect(addr[5:])
+    c.sendall(b"QEVM\x00\x00\x00\x03")
+    rc, out, err = finish(proc)
+    c.close()
+    expect(rc == 0 and json.loads(out) == {"legacy": True},
+           "listen: exit %d" % rc, out, err)
+
+
 def case_usage(env):
     for args in ([], ["listen"], ["connect", "tcp:1:2"],
                  ["connect", "bogus", "--config", "x"],
@@ -282,7 +457,19 @@ def case_usage(env):
                  ["connect", "tcp:127.0.0.1:1", "--config",
                   env.write("src.json", FULL_SRC), "--unsupported", "nope"],
                  ["connect", "tcp:127.0.0.1:1", "--config",
-                  os.path.join(env.tmp, "missing.json")]):
+                  os.path.join(env.tmp, "missing.json")],
+                 ["connect", "tcp:127.0.0.1:1", "--config", "x",
+                  "--uuid", "1234"],
+                 ["connect", "tcp:127.0.0.1:1", "--config", "x",
+                  "--max-version", "9"],
+                 ["connect", "tcp:127.0.0.1:1", "--config", "x",
+                  "--min-version", "2", "--max-version", "1"],
+                 ["connect", "tcp:127.0.0.1:1", "--config", "x",
+                  "--test-bad-channel", "other"],
+                 ["listen", "tcp:127.0.0.1:0", "--config", "x",
+                  "--test-bad-channel", "dup"],
+                 ["connect", "tcp:127.0.0.1:1", "--config", "x",
+                  "--allow-legacy"]):
         r = subprocess.run([TOOL] + args, capture_output=True, text=True,
                            timeout=PROC_TIMEOUT)
         expect(r.returncode == 2, "%s: exit %d" % (args, r.returncode),
@@ -297,6 +484,16 @@ CASES = {
     "legacy-peer": case_legacy_peer,
     "garbage": case_garbage,
     "usage": case_usage,
+    "intersect": case_intersect,
+    "adopt": case_adopt,
+    "local": case_local,
+    "page-size": case_page_size,
+    "uuid": case_uuid,
+    "rule": case_rule,
+    "devices": case_devices,
+    "bad-channel": case_bad_channel,
+    "version-skew": case_version_skew,
+    "legacy-allowed": case_legacy_allowed,
 }
 
 if __name__ == "__main__":
