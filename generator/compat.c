@@ -1247,17 +1247,7 @@ void qmig_compat_list_rules(FILE *out)
 static const QmigModule *find_module(const QmigSchema *schema,
                                      const char *name, QmigArena *a)
 {
-    const char *json = qmig_arena_printf(a, "%s.json", name);
-    for (size_t i = 0; i < schema->modules.len; i++) {
-        const QmigModule *mod = schema->modules.items[i];
-        const char *base = strrchr(mod->name, '/');
-        base = base ? base + 1 : mod->name;
-        if (!strcmp(mod->name, name) || !strcmp(mod->name, json) ||
-            !strcmp(base, json)) {
-            return mod;
-        }
-    }
-    return NULL;
+    return qmig_schema_find_module(schema, name, a);
 }
 
 int qmig_compat_run(const QmigSchema *old_schema, const QmigMetadata *old_meta,

@@ -42,15 +42,10 @@ static const char *type_prefix(QmigArena *arena, const char *prefix)
 static const QmigModule *find_module(QmigCtx *ctx, const QmigSchema *schema,
                                      const char *name)
 {
-    const char *json = qmig_arena_printf(ctx->arena, "%s.json", name);
-    for (size_t i = 0; i < schema->modules.len; i++) {
-        const QmigModule *mod = schema->modules.items[i];
-        const char *base = strrchr(mod->name, '/');
-        base = base ? base + 1 : mod->name;
-        if (!strcmp(mod->name, name) || !strcmp(mod->name, json) ||
-            !strcmp(base, json)) {
-            return mod;
-        }
+    const QmigModule *found = qmig_schema_find_module(schema, name,
+                                                      ctx->arena);
+    if (found) {
+        return found;
     }
     char *known = "";
     for (size_t i = 0; i < schema->modules.len; i++) {

@@ -127,6 +127,22 @@ QmigModule *qmig_schema_module(const QmigSchema *schema, const char *name)
     return NULL;
 }
 
+const QmigModule *qmig_schema_find_module(const QmigSchema *schema,
+                                          const char *name, QmigArena *arena)
+{
+    const char *json = qmig_arena_printf(arena, "%s.json", name);
+    for (size_t i = 0; i < schema->modules.len; i++) {
+        const QmigModule *mod = schema->modules.items[i];
+        const char *base = strrchr(mod->name, '/');
+        base = base ? base + 1 : mod->name;
+        if (!strcmp(mod->name, name) || !strcmp(mod->name, json) ||
+            !strcmp(base, json)) {
+            return mod;
+        }
+    }
+    return NULL;
+}
+
 bool qmig_entity_is_type(const QmigEntity *ent)
 {
     return ent->meta != QMIG_META_COMMAND && ent->meta != QMIG_META_EVENT &&

@@ -137,6 +137,13 @@ QmigSchema *qmig_schema_build(QmigCtx *ctx, const QmigParseResult *parsed);
 QmigEntity *qmig_schema_lookup(const QmigSchema *schema, const char *name);
 QmigModule *qmig_schema_module(const QmigSchema *schema, const char *name);
 
+/*
+ * The module a user means by @name: its exact name ("sub/migration.json"),
+ * or its name or base name without ".json" ("migration").  NULL if none.
+ */
+const QmigModule *qmig_schema_find_module(const QmigSchema *schema,
+                                          const char *name, QmigArena *arena);
+
 bool qmig_entity_is_type(const QmigEntity *ent);
 bool qmig_entity_is_implicit(const QmigEntity *ent);
 /* "struct type 'Foo'", "built-in type 'int'", "array type ['int']" */
