@@ -545,19 +545,13 @@ class CommandDirective(ParentMixin, QmigObject):
         return self.common_facts(facts)
 
 
-class EventDirective(ParentMixin, QmigObject):
+class EventDirective(CommandDirective):
+    """A command without returns: the same facts, one option fewer."""
     kind = 'event'
     option_spec = dict(QmigObject.option_spec, **{
         'args': directives.unchanged,
         'features': directives.unchanged,
     })
-
-    def facts(self):
-        o = self.options
-        facts = []
-        if o.get('args', '').strip():
-            facts.append(('Arguments', self.type_ref(o['args'], optional=False)))
-        return self.common_facts(facts)
 
 
 class MemberDirective(QmigObject):
