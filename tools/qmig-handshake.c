@@ -570,10 +570,14 @@ static int print_result(const QmigHs *hs, json_t *channels)
     hex(qmig_hs_session(hs), 16, session);
     snprintf(digest, sizeof(digest), "%016llx",
              (unsigned long long)qmig_hs_digest(hs));
-    json_t *out = json_pack("{s:i, s:s, s:s, s:o, s:o}", "version",
-                            (json_int_t)qmig_hs_version(hs), "session",
-                            session, "digest", digest, "agreed", adoc,
-                            "channels", channels);
+    unsigned sent = qmig_hs_messages_sent(hs);
+    unsigned received = qmig_hs_messages_received(hs);
+    json_t *out = json_pack(
+        "{s:i, s:s, s:s, s:o, s:o, s:{s:i, s:i}, s:i}", "version",
+        (json_int_t)qmig_hs_version(hs), "session", session, "digest", digest,
+        "agreed", adoc, "channels", channels, "messages", "sent",
+        (json_int_t)sent, "received", (json_int_t)received, "round-trips",
+        (json_int_t)(sent < received ? sent : received));
     char *text = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
     json_decref(out);
     if (!text) {

@@ -46,6 +46,7 @@ struct QmigHs {
     bool agreed_ok; /* agreed holds a configuration to clear */
     bool done_agreed;
     uint64_t digest;
+    unsigned sent, received; /* handshake frames, both directions */
     /* Source: what HELLO offered, by position in schema->features. */
     json_t *offered; /* object: id string -> value */
     json_t *offered_versions;
@@ -152,6 +153,7 @@ static bool send_msg(QmigHs *hs, unsigned version, unsigned type,
     free(text);
     bool ok = frame && buf_append(&hs->out, frame, flen);
     free(frame);
+    hs->sent += ok;
     if (!ok) {
         add_reason(hs, "cannot encode the %s message",
                    qmig_hs_message_name(type));
@@ -1155,6 +1157,7 @@ static void step(QmigHs *hs)
             return;
         }
         hs->in.off += (size_t)n;
+        hs->received++;
         bool dst = hs->opts.side == QMIG_SIDE_DESTINATION;
         if (dst && !hs->version && fr.type == QMIG_HS_MSG_HELLO) {
             on_hello(hs, &fr);
@@ -1288,6 +1291,16 @@ const void *qmig_hs_agreed(const QmigHs *hs)
 uint64_t qmig_hs_digest(const QmigHs *hs)
 {
     return hs ? hs->digest : 0;
+}
+
+unsigned qmig_hs_messages_sent(const QmigHs *hs)
+{
+    return hs ? hs->sent : 0;
+}
+
+unsigned qmig_hs_messages_received(const QmigHs *hs)
+{
+    return hs ? hs->received : 0;
 }
 
 size_t qmig_hs_n_reasons(const QmigHs *hs)

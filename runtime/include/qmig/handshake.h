@@ -203,6 +203,14 @@ const void *qmig_hs_agreed(const QmigHs *hs);
 uint64_t qmig_hs_digest(const QmigHs *hs);
 
 /*
+ * Handshake frames queued for sending and received so far.  The round
+ * trips a side waited for are the smaller of the two (the exchange
+ * alternates): 1 for both sides of a successful handshake.
+ */
+unsigned qmig_hs_messages_sent(const QmigHs *hs);
+unsigned qmig_hs_messages_received(const QmigHs *hs);
+
+/*
  * Every reason of a failure, in the order found (the same list on both
  * sides when the destination rejects).
  */
