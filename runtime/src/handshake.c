@@ -27,6 +27,7 @@ typedef struct Buf {
     uint8_t *data;
     size_t len, off; /* valid bytes are data[off, len) */
     size_t cap;
+    size_t mark; /* output: where the frame being encoded starts */
 } Buf;
 
 struct QmigHs {
@@ -47,6 +48,9 @@ struct QmigHs {
     bool done_agreed;
     uint64_t digest;
     unsigned sent, received; /* handshake frames, both directions */
+    /* The local and the agreed configuration as qmig_config_to_json()
+     * documents, computed once: every step reads them. */
+    json_t *local_doc, *agreed_doc;
     /* Source: what HELLO offered, by position in schema->features. */
     json_t *offered; /* object: id string -> value */
     json_t *offered_versions;
@@ -139,27 +143,67 @@ static void set_failure_error(const QmigHs *hs, QmigError **errp)
     free(all);
 }
 
-/* Queue a message; on failure to encode, the handshake fails. */
+/* Move the unsent bytes to the front, so that offsets stay put. */
+static void buf_compact(Buf *b)
+{
+    if (b->off) {
+        memmove(b->data, b->data + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
+    }
+}
+
+static int append_text(const char *text, size_t len, void *opaque)
+{
+    Buf *b = opaque;
+    /* Stop as soon as the payload cannot fit a frame. */
+    if (len > QMIG_HS_FRAME_MAX + QMIG_HS_FRAME_HEADER_SIZE ||
+        b->len + len > b->mark + QMIG_HS_FRAME_HEADER_SIZE + QMIG_HS_FRAME_MAX) {
+        return -1;
+    }
+    return buf_append(b, text, len) ? 0 : -1;
+}
+
+static void put_be(uint8_t *p, uint32_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8) {
+        p[i] = (uint8_t)v;
+    }
+}
+
+/*
+ * Queue a message (consuming @msg); on failure to encode, the handshake
+ * fails.  The JSON text is written straight after a reserved frame
+ * header in the output buffer, whose length field is patched last: a
+ * large HELLO is neither copied nor held twice.  Jansson keeps object
+ * members in insertion order, so the text is deterministic without
+ * sorting keys.
+ */
 static bool send_msg(QmigHs *hs, unsigned version, unsigned type,
                      json_t *msg)
 {
-    char *text = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
+    static const uint8_t zero[QMIG_HS_FRAME_HEADER_SIZE];
+    buf_compact(&hs->out);
+    size_t start = hs->out.mark = hs->out.len;
+    bool ok = msg && buf_append(&hs->out, zero, sizeof(zero)) &&
+              json_dump_callback(msg, append_text, &hs->out,
+                                 JSON_COMPACT) == 0;
     json_decref(msg);
-    size_t flen = 0;
-    uint8_t *frame = text ? qmig_hs_frame_encode((uint16_t)version,
-                                                 (uint16_t)type, text,
-                                                 strlen(text), &flen, NULL)
-                          : NULL;
-    free(text);
-    bool ok = frame && buf_append(&hs->out, frame, flen);
-    free(frame);
-    hs->sent += ok;
     if (!ok) {
+        hs->out.len = start;
         add_reason(hs, "cannot encode the %s message",
                    qmig_hs_message_name(type));
         hs->state = QMIG_HS_FAILED;
+        return false;
     }
-    return ok;
+    size_t len = hs->out.len - start - QMIG_HS_FRAME_HEADER_SIZE;
+    uint8_t *h = hs->out.data + start;
+    put_be(h, QMIG_HS_MAGIC, 4);
+    put_be(h + 4, version, 2);
+    put_be(h + 6, type, 2);
+    put_be(h + 8, (uint32_t)len, 4);
+    hs->sent++;
+    return true;
 }
 
 static json_t *reasons_json(const QmigHs *hs)
@@ -256,10 +300,16 @@ static uint64_t fnv1a(const char *s)
 
 static json_t *config_doc(const void *config)
 {
-    char *text = qmig_config_to_json(config, false, NULL);
-    json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
-    free(text);
-    return doc;
+    return qmig__config_to_value(config, false, NULL);
+}
+
+/* The local configuration's document, borrowed; NULL when it fails. */
+static json_t *local_doc(QmigHs *hs)
+{
+    if (!hs->local_doc) {
+        hs->local_doc = config_doc(hs->local);
+    }
+    return hs->local_doc;
 }
 
 /*
@@ -312,7 +362,7 @@ static const char *feature_item_name(const QmigSchemaDesc *schema,
 static void *build_config(QmigHs *hs, json_t *const *values)
 {
     const QmigSchemaDesc *schema = hs->schema;
-    json_t *doc = config_doc(hs->local);
+    json_t *doc = json_deep_copy(local_doc(hs));
     json_t *caps = json_object_get(doc, "capabilities");
     json_t *params = json_object_get(doc, "parameters");
     if (!doc || !json_is_array(caps) || !json_is_object(params)) {
@@ -345,29 +395,26 @@ static void *build_config(QmigHs *hs, json_t *const *values)
             }
         }
     }
-    char *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    void *config = text ? calloc(1, schema->config_size) : NULL;
+    json_decref(hs->agreed_doc);
+    hs->agreed_doc = doc; /* the digest reads it */
+    void *config = calloc(1, schema->config_size);
     if (!config) {
-        free(text);
         add_reason(hs, "out of memory");
         return NULL;
     }
     qmig_config_init(schema, config);
     QmigError *err = NULL;
-    if (!qmig_config_from_json(config, text, strlen(text), &err)) {
+    if (!qmig__config_from_value(config, doc, &err)) {
         add_reason(hs, "agreed configuration: %s", qmig_error_message(err));
         qmig_error_free(err);
         qmig_config_clear(config);
         free(config);
-        config = NULL;
-    } else {
-        const QmigConfigHeader *lh = hs->local;
-        QmigConfigHeader *h = config;
-        h->host_lacks = lh->host_lacks;
-        h->target_page_size = lh->target_page_size;
+        return NULL;
     }
-    free(text);
+    const QmigConfigHeader *lh = hs->local;
+    QmigConfigHeader *h = config;
+    h->host_lacks = lh->host_lacks;
+    h->target_page_size = lh->target_page_size;
     return config;
 }
 
@@ -405,9 +452,9 @@ static void check_rules(QmigHs *hs, const void *config)
 }
 
 /* The canonical digest input: version, "on" features, channel names. */
-static uint64_t compute_digest(QmigHs *hs, const void *config)
+static uint64_t compute_digest(QmigHs *hs)
 {
-    json_t *doc = config_doc(config);
+    json_t *doc = hs->agreed_doc;
     json_t *feats = json_array();
     json_t *chans = json_array();
     for (unsigned i = 0; doc && i < hs->schema->n_features; i++) {
@@ -442,7 +489,6 @@ static uint64_t compute_digest(QmigHs *hs, const void *config)
     json_t *all = json_pack("{s:I,s:o,s:o}", "version",
                             (json_int_t)hs->version, "features", feats,
                             "channels", chans);
-    json_decref(doc);
     char *text = all ? json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(all);
     uint64_t h = text ? fnv1a(text) : 0;
@@ -501,16 +547,79 @@ static bool compute_channels(QmigHs *hs, const void *config)
 
 /* --- creation ------------------------------------------------------------ */
 
+/*
+ * A device section travels as one string, "INSTANCE VERSION MIN-VERSION
+ * SECTION" in decimal, the section id last so that it may hold any
+ * character.  With a thousand sections, JSON objects (or arrays) of
+ * numbers would triple the HELLO and the work of both sides: jansson
+ * allocates a value per number and prints each with snprintf.
+ */
+static char *put_u32(char *p, uint32_t v)
+{
+    char tmp[10];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) {
+        *p++ = tmp[--n];
+    }
+    *p++ = ' ';
+    return p;
+}
+
+/* Parse a decimal uint32 without sign or leading zeros, then a space. */
+static const char *get_u32(const char *p, uint32_t *out)
+{
+    uint64_t v = 0;
+    const char *start = p;
+    while (*p >= '0' && *p <= '9' && p - start < 10) {
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    }
+    if (p == start || *p != ' ' || v > UINT32_MAX ||
+        (*start == '0' && p - start > 1)) {
+        return NULL;
+    }
+    *out = (uint32_t)v;
+    return p + 1;
+}
+
+/*
+ * QEMU's section ids are printable ASCII (qdev paths, vmstate names,
+ * well-formed ids); requiring it lets HELLO skip jansson's UTF-8 check.
+ */
+static bool section_valid(const char *s)
+{
+    size_t n = 0;
+    if (!s) {
+        return false;
+    }
+    for (; s[n]; n++) {
+        if (s[n] < 0x20 || s[n] > 0x7e || n == MAX_STRING) {
+            return false;
+        }
+    }
+    return n > 0;
+}
+
 static json_t *devices_json(const QmigHs *hs)
 {
     json_t *arr = json_array();
+    char buf[3 * 11 + MAX_STRING + 1];
     for (size_t i = 0; arr && i < hs->opts.n_devices; i++) {
         const QmigHsDevice *d = &hs->opts.devices[i];
-        json_array_append_new(
-            arr, json_pack("{s:s,s:I,s:I,s:I}", "section", d->section,
-                           "instance", (json_int_t)d->instance, "version",
-                           (json_int_t)d->version, "min-version",
-                           (json_int_t)d->min_version));
+        char *p = put_u32(buf, d->instance);
+        p = put_u32(p, d->version);
+        p = put_u32(p, d->min_version);
+        /* Printable ASCII of at most MAX_STRING: see section_valid(). */
+        size_t n = strlen(d->section);
+        memcpy(p, d->section, n);
+        if (json_array_append_new(
+                arr, json_stringn_nocheck(buf, (size_t)(p - buf) + n))) {
+            json_decref(arr);
+            return NULL;
+        }
     }
     return arr;
 }
@@ -518,7 +627,7 @@ static json_t *devices_json(const QmigHs *hs)
 static bool send_hello(QmigHs *hs)
 {
     const QmigSchemaDesc *schema = hs->schema;
-    json_t *doc = config_doc(hs->local);
+    json_t *doc = local_doc(hs);
     if (!doc) {
         return false;
     }
@@ -541,7 +650,6 @@ static bool send_hello(QmigHs *hs)
                              "name", f->name, "treatment",
                              qmig_handshake_name(f->treatment), "value", v));
     }
-    json_decref(doc);
     hs->offered_versions = json_array();
     for (unsigned v = hs->min_version; v <= hs->max_version; v++) {
         json_array_append_new(hs->offered_versions, json_integer(v));
@@ -589,8 +697,7 @@ QmigHs *qmig_hs_new(const QmigHsOptions *opts, const void *config,
         return NULL;
     }
     for (size_t i = 0; i < opts->n_devices; i++) {
-        const char *s = opts->devices[i].section;
-        if (!s || strlen(s) > MAX_STRING) {
+        if (!section_valid(opts->devices[i].section)) {
             qmig_error_setg(errp, "handshake: device %zu: invalid section id",
                             i);
             return NULL;
@@ -643,6 +750,8 @@ void qmig_hs_free(QmigHs *hs)
     }
     json_decref(hs->offered);
     json_decref(hs->offered_versions);
+    json_decref(hs->local_doc);
+    json_decref(hs->agreed_doc);
     free(hs);
 }
 
@@ -659,14 +768,19 @@ static void check_devices(QmigHs *hs, const json_t *devs)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        json_t *d = json_array_get(devs, i);
-        const char *section = get_string(json_object_get(d, "section"));
-        uint64_t inst, ver, minv;
-        if (!json_is_object(d) || !section ||
-            !get_uint(json_object_get(d, "instance"), UINT32_MAX, &inst) ||
-            !get_uint(json_object_get(d, "version"), UINT32_MAX, &ver) ||
-            !get_uint(json_object_get(d, "min-version"), UINT32_MAX,
-                      &minv)) {
+        const char *text = get_string(json_array_get(devs, i));
+        const char *section = text;
+        uint32_t inst, ver, minv;
+        if (section) {
+            section = get_u32(section, &inst);
+        }
+        if (section) {
+            section = get_u32(section, &ver);
+        }
+        if (section) {
+            section = get_u32(section, &minv);
+        }
+        if (!section || !*section) {
             add_reason(hs, "malformed device entry %zu", i);
             continue;
         }
@@ -720,7 +834,7 @@ static bool agree_features(QmigHs *hs, const json_t *feats,
                            json_t **values, json_t *reply)
 {
     const QmigSchemaDesc *schema = hs->schema;
-    json_t *doc = config_doc(hs->local);
+    json_t *doc = local_doc(hs);
     if (!doc) {
         add_reason(hs, "cannot encode the local configuration");
         return false;
@@ -797,13 +911,10 @@ static bool agree_features(QmigHs *hs, const json_t *feats,
             void *scratch = calloc(1, schema->config_size);
             json_t *one = json_pack("{s:{s:O}}", "parameters",
                                     feature_item_name(schema, f), agreed);
-            char *text = one ? json_dumps(one, JSON_COMPACT) : NULL;
-            json_decref(one);
             QmigError *err = NULL;
-            if (scratch && text) {
+            if (scratch && one) {
                 qmig_config_init(schema, scratch);
-                if (!qmig_config_from_json(scratch, text, strlen(text),
-                                           &err)) {
+                if (!qmig__config_from_value(scratch, one, &err)) {
                     add_reason(hs, "'%s': %s", name, qmig_error_message(err));
                     qmig_error_free(err);
                     ok = false;
@@ -811,8 +922,8 @@ static bool agree_features(QmigHs *hs, const json_t *feats,
                 }
                 qmig_config_clear(scratch);
             }
+            json_decref(one);
             free(scratch);
-            free(text);
         }
         if (f) {
             values[pos] = agreed;
@@ -824,9 +935,8 @@ static bool agree_features(QmigHs *hs, const json_t *feats,
     json_decref(seen);
     /*
      * values[] borrows from @feats or is a singleton; the caller holds
-     * @feats while building.  @doc only served intersect lookups.
+     * @feats while building.
      */
-    json_decref(doc);
     return ok;
 }
 
@@ -939,7 +1049,7 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
     for (size_t k = 0; k < hs->n_channels; k++) {
         json_array_append_new(chans, json_string(hs->channels[k]));
     }
-    hs->digest = compute_digest(hs, hs->agreed);
+    hs->digest = compute_digest(hs);
     send_msg(hs, best,
              QMIG_HS_MSG_ACCEPT,
              json_pack("{s:I,s:o,s:o}", "version", (json_int_t)best,
@@ -1100,7 +1210,7 @@ static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
         fail(hs, QMIG_HS_MSG_ABORT);
         return;
     }
-    hs->digest = compute_digest(hs, hs->agreed);
+    hs->digest = compute_digest(hs);
     uint8_t d[8];
     char hex[17];
     for (int k = 0; k < 8; k++) {

@@ -43,6 +43,18 @@ bool qmig__has_value(const void *config, const QmigParamDesc *desc);
 const char *qmig__effective_str(const void *config,
                                 const QmigParamDesc *desc);
 
+/*
+ * The JSON documents of qmig_config_to_json() and qmig_config_from_json()
+ * as jansson values, for the handshake, which would otherwise print and
+ * parse them again.  to_value returns a new reference; from_value
+ * borrows @root.
+ */
+struct json_t;
+struct json_t *qmig__config_to_value(const void *config, bool with_defaults,
+                                     QmigError **errp);
+bool qmig__config_from_value(void *config, struct json_t *root,
+                             QmigError **errp);
+
 /* "boolean", "integer", ... as used in messages. */
 const char *qmig__type_name(QmigValueType type);
 

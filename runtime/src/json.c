@@ -410,10 +410,17 @@ bool qmig_config_from_json(void *config, const char *text, size_t len,
     if (!root) {
         return false;
     }
+    bool ok = qmig__config_from_value(config, root, errp);
+    json_decref(root);
+    return ok;
+}
+
+bool qmig__config_from_value(void *config, json_t *root,
+                             QmigError **errp)
+{
     if (!json_is_object(root)) {
         qmig_error_setg(errp, "expected a JSON object, got %s",
                         json_type_desc(root));
-        json_decref(root);
         return false;
     }
     bool ok = true;
@@ -440,7 +447,6 @@ bool qmig_config_from_json(void *config, const char *text, size_t len,
             break;
         }
     }
-    json_decref(root);
     return ok;
 }
 
@@ -610,6 +616,13 @@ static char *dump(json_t *root, QmigError **errp)
 char *qmig_config_to_json(const void *config, bool with_defaults,
                           QmigError **errp)
 {
+    json_t *root = qmig__config_to_value(config, with_defaults, errp);
+    return root ? dump(root, errp) : NULL;
+}
+
+json_t *qmig__config_to_value(const void *config, bool with_defaults,
+                              QmigError **errp)
+{
     const QmigConfigHeader *header = config;
     if (!header || !header->schema) {
         qmig_error_setg(errp, "configuration not initialised");
@@ -649,7 +662,7 @@ char *qmig_config_to_json(const void *config, bool with_defaults,
         qmig_error_setg(errp, "out of memory");
         return NULL;
     }
-    return dump(root, errp);
+    return root;
 }
 
 static json_t *encode_violation(const QmigRuleDesc *rule)
