@@ -12,7 +12,9 @@
  *   payload.  Byte 0 picks the message type and the receiving side; the
  *   rest is wrapped in a well-formed frame, so the fuzzer works on the
  *   JSON decoding and the checks of HELLO, ACCEPT, REJECT, CONFIRM and
- *   ABORT (the engine uses the generated migration schema).
+ *   ABORT (the engine uses the generated migration schema).  Bit 5 of
+ *   byte 0 makes the engine one-way (a loader of file: or exec:
+ *   streams, or a writer).
  *
  * Built with -DQMIG_FUZZ_REPLAY it gets a main() that replays files or
  * directories (the seed corpora, as tests in suite 'fuzz').
@@ -112,11 +114,12 @@ static void check_engine(QmigHs *hs, bool fed_ok)
     qmig_error_free(err);
 }
 
-static QmigHs *engine(QmigSide side, QmigMigrationConfig *cfg,
+static QmigHs *engine(QmigSide side, bool oneway, QmigMigrationConfig *cfg,
                       QmigHsOptions *o)
 {
     config_init(cfg, side);
     options(o, side);
+    o->oneway = oneway;
     QmigHs *hs = qmig_hs_new(o, cfg, NULL);
     FUZZ_CHECK(hs != NULL);
     if (side == QMIG_SIDE_SOURCE) {
@@ -133,7 +136,7 @@ static __attribute__((unused)) void feed_engine(QmigSide side, const uint8_t *da
 {
     QmigMigrationConfig cfg;
     QmigHsOptions o;
-    QmigHs *hs = engine(side, &cfg, &o);
+    QmigHs *hs = engine(side, false, &cfg, &o);
     QmigError *err = NULL;
     bool ok = qmig_hs_feed(hs, data, split, &err);
     if (ok) {
@@ -217,7 +220,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     /* Byte 0: bits 0-2 the type (0-7), bit 3 the version 1/2, bit 4 the
-     * side: 0 destination (HELLO, then CONFIRM/ABORT), 1 source. */
+     * side: 0 destination (HELLO, then CONFIRM/ABORT), 1 source; bit 5
+     * one-way. */
     unsigned type = data[0] & 7;
     unsigned version = data[0] & 8 ? 2 : 1;
     QmigSide side = data[0] & 16 ? QMIG_SIDE_SOURCE : QMIG_SIDE_DESTINATION;
@@ -227,7 +231,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(frame != NULL);
     QmigMigrationConfig cfg;
     QmigHsOptions o;
-    QmigHs *hs = engine(side, &cfg, &o);
+    QmigHs *hs = engine(side, data[0] & 32, &cfg, &o);
     QmigError *err = NULL;
     bool ok = qmig_hs_feed(hs, frame, len, &err);
     FUZZ_CHECK(ok || err != NULL);

@@ -29,6 +29,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@
 #include "qmig-migration-handshake.h"
 #include "qmig-migration-types.h"
 #include "qmig/handshake.h"
+#include "tls-sim.h"
 
 #define MAX_INPUT (16u << 20)
 #define MAX_UNSUPPORTED 256
@@ -47,7 +49,14 @@ static const char usage_text[] =
     "       qmig-handshake connect ADDR --config CONFIG.json [options]\n"
     "\n"
     "ADDR is tcp:HOST:PORT or unix:PATH (listen: port 0 picks a free "
-    "port).\n"
+    "port),\n"
+    "or a unidirectional transport, as QEMU's migrate URIs: file:PATH "
+    "(connect\n"
+    "writes a one-way header and a test stream to PATH, listen loads "
+    "and checks\n"
+    "it) or exec:COMMAND (connect pipes them into COMMAND's stdin, "
+    "listen reads\n"
+    "COMMAND's stdout; run by /bin/sh -c).\n"
     "\n"
     "Options:\n"
     "  --config FILE         the local configuration, as qmig-validate "
@@ -68,6 +77,11 @@ static const char usage_text[] =
     "0)\n"
     "  --ready-file FILE     listen: write the bound ADDR there once "
     "listening\n"
+    "  --tls-sim             testing aid: wrap the main connection and "
+    "every\n"
+    "                        channel in a simulated TLS record layer that "
+    "cannot\n"
+    "                        be peeked (both sides need it)\n"
     "\n"
     "Exit status: 0 agreed, 1 failed (every reason on stderr), 2 "
     "unusable\n"
@@ -88,6 +102,7 @@ typedef struct Options {
     uint8_t uuid[16];
     unsigned min_version, max_version;
     bool allow_legacy;
+    bool tls_sim; /* every connection through tls-sim.h */
     /* Hidden, for tests: "dup", "unknown" or "session". */
     const char *test_bad_channel;
 } Options;
@@ -157,6 +172,10 @@ static int parse_options(int argc, char **argv, Options *o)
         }
         if (!strcmp(arg, "--allow-legacy")) {
             o->allow_legacy = true;
+            continue;
+        }
+        if (!strcmp(arg, "--tls-sim")) {
+            o->tls_sim = true;
             continue;
         }
         if (arg[0] == '-' && arg[1] == '-') {
@@ -350,11 +369,21 @@ typedef struct Addr {
     char host[256];
     char port[16];
     struct sockaddr_un un;
+    /* file:PATH or exec:COMMAND (borrowed from argv): one-way. */
+    const char *file, *exec;
 } Addr;
 
 static bool parse_addr(const char *s, Addr *a)
 {
     memset(a, 0, sizeof(*a));
+    if (!strncmp(s, "file:", 5)) {
+        a->file = s + 5;
+        return a->file[0] != '\0';
+    }
+    if (!strncmp(s, "exec:", 5)) {
+        a->exec = s + 5;
+        return a->exec[0] != '\0';
+    }
     if (!strncmp(s, "unix:", 5)) {
         const char *path = s + 5;
         if (!path[0] || strlen(path) >= sizeof(a->un.sun_path)) {
@@ -595,9 +624,13 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
         return 1;
     }
     QmigError *err = NULL;
-    if (!qmig_hs_run_fd(hs, fd, o->timeout_ms, &err)) {
+    TlsSimConn mc;
+    if (!tls_sim_conn_open(&mc, fd, o->tls_sim, false, 0, o->timeout_ms,
+                           &err) ||
+        !qmig_hs_run_io(hs, &mc.io, o->timeout_ms, &err)) {
         print_reasons(qmig_hs_state(hs) == QMIG_HS_FAILED ? hs : NULL, err);
         qmig_error_free(err);
+        tls_sim_conn_close(&mc);
         close(fd);
         return 1;
     }
@@ -606,6 +639,7 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
     size_t n = qmig_hs_n_channels(hs);
     int *fds = calloc(n ? n : 1, sizeof(int));
     size_t *order = calloc(n ? n : 1, sizeof(size_t));
+    TlsSimConn *conns = calloc(n ? n : 1, sizeof(TlsSimConn));
     /* Channels are opened in a random order: the listener must map them
      * by name, whatever order they arrive in. */
     for (size_t i = 0; i < n; i++) {
@@ -646,11 +680,14 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
         payload_for(name, payload, sizeof(payload));
         uint8_t len[4] = {0, 0, 0, (uint8_t)strlen(payload)};
         if (fds[i] < 0 ||
-            !qmig_channel_send_header_fd(fds[i], qmig_hs_version(hs),
+            !tls_sim_conn_open(&conns[i], fds[i], o->tls_sim, false,
+                               TLS_SIM_CHANNEL_DELAY_MS, o->timeout_ms,
+                               &err) ||
+            !qmig_channel_send_header_io(&conns[i].io, qmig_hs_version(hs),
                                          session, name,
                                          o->timeout_ms, &err) ||
-            !qmig_fd_write_full(fds[i], len, 4, o->timeout_ms, &err) ||
-            !qmig_fd_write_full(fds[i], payload, strlen(payload),
+            !qmig_io_write_full(&conns[i].io, len, 4, o->timeout_ms, &err) ||
+            !qmig_io_write_full(&conns[i].io, payload, strlen(payload),
                                 o->timeout_ms, &err)) {
             if (err) {
                 fprintf(stderr, "qmig-handshake: channel %s: %s\n", name,
@@ -664,7 +701,8 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
     for (size_t i = 0; i < n && !status; i++) {
         const char *name = qmig_hs_channel(hs, i);
         char ack = 0;
-        if (!qmig_fd_read_full(fds[i], &ack, 1, o->timeout_ms, &err) ||
+        if (!qmig_io_read_full(&conns[i].io, &ack, 1, o->timeout_ms,
+                               &err) ||
             ack != ACK_BYTE) {
             fprintf(stderr, "qmig-handshake: channel %s: not acknowledged "
                             "by the destination%s%s\n", name,
@@ -678,12 +716,15 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
                                         (json_int_t)i));
     }
     for (size_t i = 0; i < n; i++) {
+        tls_sim_conn_close(&conns[i]);
         if (fds[i] >= 0) {
             close(fds[i]);
         }
     }
+    free(conns);
     free(fds);
     free(order);
+    tls_sim_conn_close(&mc);
     close(fd);
     if (status) {
         json_decref(channels);
@@ -701,6 +742,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
     }
     int status = 1;
     int fd = -1;
+    TlsSimConn mc = {0};
     QmigChannelMap *map = NULL;
     json_t *channels = json_array();
     fprintf(stderr, "qmig-handshake: listening on %s\n", bound);
@@ -720,7 +762,9 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
         goto out;
     }
     QmigError *err = NULL;
-    if (!qmig_hs_run_fd(hs, fd, o->timeout_ms, &err)) {
+    if (!tls_sim_conn_open(&mc, fd, o->tls_sim, true, 0, o->timeout_ms,
+                           &err) ||
+        !qmig_hs_run_io(hs, &mc.io, o->timeout_ms, &err)) {
         print_reasons(qmig_hs_state(hs) == QMIG_HS_FAILED ? hs : NULL, err);
         qmig_error_free(err);
         goto out;
@@ -753,19 +797,25 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
         uint8_t len[4];
         char payload[PAYLOAD_MAX + 1], expect[128];
         long idx = -1;
-        if (qmig_channel_recv_header_fd(cfd, hdr, o->timeout_ms, &err)) {
+        /* Under --tls-sim, the layer's handshake comes first; then the
+         * header is read as ordinary data, never peeked. */
+        TlsSimConn cc;
+        if (tls_sim_conn_open(&cc, cfd, o->tls_sim, true, 0, o->timeout_ms,
+                              &err) &&
+            qmig_channel_recv_header_io(&cc.io, hdr, o->timeout_ms, &err)) {
             idx = qmig_channel_map_accept(map, hdr, sizeof(hdr), &err);
         }
         if (idx < 0) {
             fprintf(stderr, "qmig-handshake: channel rejected: %s\n",
                     qmig_error_message(err));
             qmig_error_free(err);
+            tls_sim_conn_close(&cc);
             close(cfd);
             goto out;
         }
         const char *name = qmig_hs_channel(hs, (size_t)idx);
         uint32_t plen = 0;
-        bool ok = qmig_fd_read_full(cfd, len, 4, o->timeout_ms, &err);
+        bool ok = qmig_io_read_full(&cc.io, len, 4, o->timeout_ms, &err);
         if (ok) {
             plen = (uint32_t)len[0] << 24 | (uint32_t)len[1] << 16 |
                    (uint32_t)len[2] << 8 | len[3];
@@ -775,7 +825,8 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
                 ok = false;
             }
         }
-        ok = ok && qmig_fd_read_full(cfd, payload, plen, o->timeout_ms, &err);
+        ok = ok &&
+             qmig_io_read_full(&cc.io, payload, plen, o->timeout_ms, &err);
         payload[ok ? plen : 0] = '\0';
         payload_for(name, expect, sizeof(expect));
         if (ok && strcmp(payload, expect)) {
@@ -783,7 +834,8 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
             ok = false;
         }
         char ack = ACK_BYTE;
-        ok = ok && qmig_fd_write_full(cfd, &ack, 1, o->timeout_ms, &err);
+        ok = ok && qmig_io_write_full(&cc.io, &ack, 1, o->timeout_ms, &err);
+        tls_sim_conn_close(&cc);
         close(cfd);
         if (!ok) {
             fprintf(stderr, "qmig-handshake: channel %s: %s\n", name,
@@ -802,6 +854,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
 out:
     json_decref(channels);
     qmig_channel_map_free(map);
+    tls_sim_conn_close(&mc);
     if (fd >= 0) {
         close(fd);
     }
@@ -809,6 +862,239 @@ out:
     if (a->unix_) {
         unlink(a->un.sun_path);
     }
+    return status;
+}
+
+/* --- unidirectional transports: file: and exec: ------------------------ */
+
+/*
+ * The test stream after a one-way header: for the main stream and then
+ * every planned channel (regions of the file, in plan order), a 4-byte
+ * big-endian length and payload_for(name).
+ */
+static const char *stream_name(const QmigHs *hs, size_t i)
+{
+    return i == 0 ? "main" : qmig_hs_channel(hs, i - 1);
+}
+
+/* Run `/bin/sh -c COMMAND` with its stdin (@dir 0) or stdout (@dir 1)
+ * on a pipe; returns our end (non-blocking) or -1. */
+static int spawn_command(const char *command, int dir, pid_t *pid)
+{
+    int p[2];
+    if (pipe(p)) {
+        fprintf(stderr, "qmig-handshake: pipe: %s\n", strerror(errno));
+        return -1;
+    }
+    *pid = fork();
+    if (*pid < 0) {
+        fprintf(stderr, "qmig-handshake: fork: %s\n", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (*pid == 0) {
+        /* Its own process group, so that giving up on it stops what the
+         * shell started too. */
+        setpgid(0, 0);
+        dup2(dir == 0 ? p[0] : p[1], dir == 0 ? STDIN_FILENO : STDOUT_FILENO);
+        close(p[0]);
+        close(p[1]);
+        signal(SIGPIPE, SIG_DFL);
+        execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+        _exit(127);
+    }
+    setpgid(*pid, *pid); /* also here: kill(-pid) may come first */
+    int mine = dir == 0 ? p[1] : p[0];
+    close(dir == 0 ? p[0] : p[1]);
+    fcntl(mine, F_SETFL, fcntl(mine, F_GETFL) | O_NONBLOCK);
+    return mine;
+}
+
+/* Wait for the command within the deadline (killed after it); true when
+ * it exited 0. */
+static bool reap_command(const char *command, pid_t pid, int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    int st = 0;
+    pid_t r;
+    while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < deadline) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (r == 0) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        fprintf(stderr, "qmig-handshake: exec:%s did not finish within %d "
+                        "ms and was killed\n", command, timeout_ms);
+        return false;
+    }
+    if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "qmig-handshake: exec:%s failed (%s %d)\n", command,
+                r >= 0 && WIFSIGNALED(st) ? "signal" : "exit status",
+                r < 0 ? -1 : WIFSIGNALED(st) ? WTERMSIG(st)
+                                             : WEXITSTATUS(st));
+        return false;
+    }
+    return true;
+}
+
+static int run_write(QmigHs *hs, const Addr *a, const Options *o)
+{
+    QmigError *err = NULL;
+    if (qmig_hs_state(hs) != QMIG_HS_DONE) {
+        /* The writer's own configuration broke a rule: nothing written. */
+        print_reasons(hs, NULL);
+        return 1;
+    }
+    pid_t pid = -1;
+    int fd = a->file ? open(a->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                            0644)
+                     : spawn_command(a->exec, 0, &pid);
+    if (fd < 0) {
+        if (a->file) {
+            fprintf(stderr, "qmig-handshake: can't create '%s': %s\n",
+                    a->file, strerror(errno));
+        }
+        return 1;
+    }
+    bool ok = qmig_hs_run_fd(hs, fd, o->timeout_ms, &err);
+    json_t *channels = json_array();
+    for (size_t i = 0; ok && i <= qmig_hs_n_channels(hs); i++) {
+        char payload[128];
+        payload_for(stream_name(hs, i), payload, sizeof(payload));
+        size_t n = strlen(payload);
+        uint8_t len[4] = {0, 0, (uint8_t)(n >> 8), (uint8_t)n};
+        ok = qmig_fd_write_full(fd, len, 4, o->timeout_ms, &err) &&
+             qmig_fd_write_full(fd, payload, n, o->timeout_ms, &err);
+        if (ok && i > 0) {
+            json_array_append_new(
+                channels, json_pack("{s:s, s:i, s:i}", "name",
+                                    stream_name(hs, i), "index",
+                                    (json_int_t)(i - 1), "payload-bytes",
+                                    (json_int_t)n));
+        }
+    }
+    if (!ok) {
+        fprintf(stderr, "qmig-handshake: writing %s%s: %s\n",
+                a->file ? "file:" : "exec:", a->file ? a->file : a->exec,
+                err ? qmig_error_message(err) : "?");
+        qmig_error_free(err);
+    }
+    if (close(fd) && ok) {
+        fprintf(stderr, "qmig-handshake: closing '%s': %s\n",
+                a->file ? a->file : a->exec, strerror(errno));
+        ok = false;
+    }
+    if (pid > 0 && !reap_command(a->exec, pid, o->timeout_ms)) {
+        ok = false;
+    }
+    if (!ok) {
+        if (a->file) {
+            unlink(a->file); /* never leave half a stream behind */
+        }
+        json_decref(channels);
+        return 1;
+    }
+    return print_result(hs, channels);
+}
+
+/* Read exactly @len stream bytes: first what the engine read past the
+ * header, then from @fd. */
+static bool stream_read(QmigHs *hs, size_t *used, int fd, void *buf,
+                        size_t len, int timeout_ms, QmigError **errp)
+{
+    size_t have;
+    const uint8_t *rest = qmig_hs_unconsumed(hs, &have);
+    size_t take = have - *used < len ? have - *used : len;
+    if (take) {
+        memcpy(buf, rest + *used, take);
+        *used += take;
+    }
+    return take == len ||
+           qmig_fd_read_full(fd, (uint8_t *)buf + take, len - take,
+                             timeout_ms, errp);
+}
+
+static int run_load(QmigHs *hs, const Addr *a, const Options *o)
+{
+    QmigError *err = NULL;
+    pid_t pid = -1;
+    int fd = a->file ? open(a->file, O_RDONLY | O_CLOEXEC)
+                     : spawn_command(a->exec, 1, &pid);
+    if (fd < 0) {
+        if (a->file) {
+            fprintf(stderr, "qmig-handshake: can't open '%s': %s\n", a->file,
+                    strerror(errno));
+        }
+        return 1;
+    }
+    int status = 1;
+    json_t *channels = json_array();
+    if (!qmig_hs_run_fd(hs, fd, o->timeout_ms, &err)) {
+        print_reasons(qmig_hs_state(hs) == QMIG_HS_FAILED ? hs : NULL, err);
+        qmig_error_free(err);
+        goto out;
+    }
+    if (qmig_hs_state(hs) != QMIG_HS_DONE) {
+        fprintf(stderr, "qmig-handshake: the stream is a legacy migration "
+                        "stream (no one-way header)\n");
+        if (o->allow_legacy) {
+            printf("{\"legacy\": true}\n");
+            status = fflush(stdout) ? 1 : 0;
+        }
+        goto out;
+    }
+    size_t used = 0;
+    for (size_t i = 0; i <= qmig_hs_n_channels(hs); i++) {
+        const char *name = stream_name(hs, i);
+        uint8_t len[4];
+        char payload[PAYLOAD_MAX + 1], expect[128];
+        uint32_t plen = 0;
+        bool ok = stream_read(hs, &used, fd, len, 4, o->timeout_ms, &err);
+        if (ok) {
+            plen = (uint32_t)len[0] << 24 | (uint32_t)len[1] << 16 |
+                   (uint32_t)len[2] << 8 | len[3];
+            if (plen > PAYLOAD_MAX) {
+                qmig_error_setg(&err, "payload of %u bytes is too large",
+                                (unsigned)plen);
+                ok = false;
+            }
+        }
+        ok = ok && stream_read(hs, &used, fd, payload, plen, o->timeout_ms,
+                               &err);
+        payload[ok ? plen : 0] = '\0';
+        payload_for(name, expect, sizeof(expect));
+        if (ok && strcmp(payload, expect)) {
+            qmig_error_setg(&err, "unexpected payload");
+            ok = false;
+        }
+        if (!ok) {
+            fprintf(stderr, "qmig-handshake: stream of %s: %s\n", name,
+                    qmig_error_message(err));
+            qmig_error_free(err);
+            goto out;
+        }
+        if (i > 0) {
+            json_array_append_new(
+                channels, json_pack("{s:s, s:i, s:i}", "name", name, "index",
+                                    (json_int_t)(i - 1), "payload-bytes",
+                                    (json_int_t)plen));
+        }
+    }
+    status = 0;
+out:
+    close(fd);
+    if (pid > 0 && status != 0) {
+        kill(-pid, SIGTERM); /* its output is of no use any more */
+        waitpid(pid, NULL, 0);
+    } else if (pid > 0 && !reap_command(a->exec, pid, o->timeout_ms)) {
+        status = 1;
+    }
+    if (status == 0 && qmig_hs_state(hs) == QMIG_HS_DONE) {
+        return print_result(hs, channels);
+    }
+    json_decref(channels);
     return status;
 }
 
@@ -822,8 +1108,15 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     Addr addr;
     if (!parse_addr(o.addr, &addr)) {
-        return usage_error("bad ADDR '%s' (tcp:HOST:PORT or unix:PATH)",
+        return usage_error("bad ADDR '%s' (tcp:HOST:PORT, unix:PATH, "
+                           "file:PATH or exec:COMMAND)",
                            o.addr);
+    }
+    bool oneway = addr.file || addr.exec;
+    if (oneway && (o.tls_sim || o.ready_file || o.test_bad_channel)) {
+        return usage_error("%s", "--tls-sim, --ready-file and "
+                                 "--test-bad-channel need a tcp: or unix: "
+                                 "ADDR");
     }
     QmigSide side = o.listen ? QMIG_SIDE_DESTINATION : QMIG_SIDE_SOURCE;
     uint16_t unsupported[MAX_UNSUPPORTED];
@@ -861,6 +1154,20 @@ int main(int argc, char **argv)
     config.header.has_side = true;
     config.header.side = side;
     config.header.target_page_size = o.target_page_size;
+    /* The rules that depend on the transport apply to the one in use. */
+    QmigTransport transport = addr.file   ? QMIG_TRANSPORT_FILE
+                              : addr.exec ? QMIG_TRANSPORT_EXEC
+                              : addr.unix_ ? QMIG_TRANSPORT_UNIX
+                                           : QMIG_TRANSPORT_TCP;
+    if (config.header.has_transport && config.header.transport != transport) {
+        fprintf(stderr, "qmig-handshake: %s: the configuration's transport "
+                        "is '%s', but ADDR '%s' uses '%s'\n",
+                o.config, qmig_transport_name(config.header.transport),
+                o.addr, qmig_transport_name(transport));
+        goto out;
+    }
+    config.header.has_transport = true;
+    config.header.transport = transport;
     if (o.devices && !load_devices(o.devices, &devs)) {
         goto out;
     }
@@ -877,6 +1184,7 @@ int main(int argc, char **argv)
         .max_version = o.max_version,
         .has_uuid = o.has_uuid,
         .allow_legacy = o.allow_legacy,
+        .oneway = oneway,
         .plan = (unsigned (*)(const void *, QmigChannelRef *, unsigned))
             qmig_migration_channel_plan,
     };
@@ -894,7 +1202,12 @@ int main(int argc, char **argv)
         qmig_error_free(err);
         goto out;
     }
-    status = o.listen ? run_listen(hs, &addr, &o) : run_connect(hs, &addr, &o);
+    if (oneway) {
+        status = o.listen ? run_load(hs, &addr, &o) : run_write(hs, &addr, &o);
+    } else {
+        status = o.listen ? run_listen(hs, &addr, &o)
+                          : run_connect(hs, &addr, &o);
+    }
 out:
     qmig_hs_free(hs);
     json_decref(devs.doc);

@@ -48,6 +48,7 @@ struct QmigHs {
     bool done_agreed;
     uint64_t digest;
     unsigned sent, received; /* handshake frames, both directions */
+    uint64_t oneway_digest;  /* loader: the digest the header carries */
     /* The local and the agreed configuration as qmig_config_to_json()
      * documents, computed once: every step reads them. */
     json_t *local_doc, *agreed_doc;
@@ -651,7 +652,9 @@ static bool send_hello(QmigHs *hs)
                              qmig_handshake_name(f->treatment), "value", v));
     }
     hs->offered_versions = json_array();
-    for (unsigned v = hs->min_version; v <= hs->max_version; v++) {
+    /* A one-way header cannot negotiate: it is written in one version. */
+    for (unsigned v = hs->opts.oneway ? hs->max_version : hs->min_version;
+         v <= hs->max_version; v++) {
         json_array_append_new(hs->offered_versions, json_integer(v));
     }
     char session[33];
@@ -670,8 +673,57 @@ static bool send_hello(QmigHs *hs)
         hex_encode(hs->opts.uuid, 16, uuid);
         json_object_set_new(msg, "uuid", json_string(uuid));
     }
+    if (hs->opts.oneway) {
+        uint8_t d[8];
+        char hex[17];
+        for (int k = 0; k < 8; k++) {
+            d[k] = (uint8_t)(hs->digest >> (56 - 8 * k));
+        }
+        hex_encode(d, 8, hex);
+        json_object_set_new(msg, "oneway", json_true());
+        json_object_set_new(msg, "digest", json_string(hex));
+    }
     /* HELLO travels in a frame of the oldest offered version. */
-    return send_msg(hs, hs->min_version, QMIG_HS_MSG_HELLO, msg);
+    return send_msg(hs, hs->opts.oneway ? hs->max_version : hs->min_version,
+                    QMIG_HS_MSG_HELLO, msg);
+}
+
+/*
+ * The writer of a one-way header: its own configuration is final (every
+ * non-local item as configured), checked against the rules here since
+ * no peer will, and the header is queued at once.  The engine ends DONE,
+ * or FAILED with every reason and nothing to send.
+ */
+static void write_oneway(QmigHs *hs)
+{
+    const QmigSchemaDesc *schema = hs->schema;
+    json_t *doc = local_doc(hs);
+    json_t **values = calloc(schema->n_features + 1, sizeof(json_t *));
+    hs->version = hs->max_version;
+    if (!doc || !values) {
+        add_reason(hs, "cannot encode the local configuration");
+    } else {
+        for (unsigned i = 0; i < schema->n_features; i++) {
+            values[i] = doc_feature_value(doc, schema, &schema->features[i]);
+        }
+        hs->agreed = build_config(hs, values);
+    }
+    free(values);
+    if (hs->agreed) {
+        check_rules(hs, hs->agreed);
+        compute_channels(hs, hs->agreed);
+    }
+    if (hs->n_reasons || !hs->agreed) {
+        hs->state = QMIG_HS_FAILED;
+        return;
+    }
+    hs->digest = compute_digest(hs);
+    if (send_hello(hs)) {
+        hs->done_agreed = true;
+        hs->state = QMIG_HS_DONE;
+    } else {
+        hs->state = QMIG_HS_FAILED;
+    }
 }
 
 QmigHs *qmig_hs_new(const QmigHsOptions *opts, const void *config,
@@ -721,7 +773,10 @@ QmigHs *qmig_hs_new(const QmigHsOptions *opts, const void *config,
     hs->min_version = min;
     hs->max_version = max;
     hs->state = QMIG_HS_WAITING;
-    if (opts->side == QMIG_SIDE_SOURCE) {
+    if (opts->side == QMIG_SIDE_SOURCE && opts->oneway) {
+        memcpy(hs->session, opts->session, 16);
+        write_oneway(hs);
+    } else if (opts->side == QMIG_SIDE_SOURCE) {
         memcpy(hs->session, opts->session, 16);
         if (!send_hello(hs)) {
             qmig_hs_free(hs);
@@ -865,7 +920,11 @@ static bool agree_features(QmigHs *hs, const json_t *feats,
             continue;
         }
         json_object_set_new(seen, key, json_true());
+        /* In a one-way header every item is final: there is nobody to
+         * intersect with, so the loader adopts (see "Unidirectional
+         * transports" in docs/handshake-protocol.rst). */
         bool adopt = strcmp(treat, "adopt") == 0;
+        bool take = adopt || hs->opts.oneway;
         int pos;
         bool sup = supported(hs, (unsigned)id, &pos);
         const QmigHandshakeFeature *f = pos >= 0 ? &schema->features[pos]
@@ -883,7 +942,7 @@ static bool agree_features(QmigHs *hs, const json_t *feats,
                    !json_is_boolean(v)) {
             add_reason(hs, "capability '%s': value is not a boolean", name);
             ok = false;
-        } else if (adopt) {
+        } else if (take) {
             if (wants && !sup) {
                 add_reason(hs,
                            "'%s' (id %u) is enabled on the source but not "
@@ -964,8 +1023,33 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
         (juuid && !json_is_string(juuid))) {
         add_reason(hs, "malformed HELLO message");
         json_decref(msg);
-        fail(hs, QMIG_HS_MSG_REJECT);
+        fail(hs, hs->opts.oneway ? 0 : QMIG_HS_MSG_REJECT);
         return;
+    }
+    /* A one-way header must arrive where one is expected, and only there. */
+    const json_t *joneway = json_object_get(msg, "oneway");
+    bool oneway = json_is_true(joneway);
+    if (oneway != hs->opts.oneway) {
+        add_reason(hs, oneway ? "the source wrote a one-way header (file or "
+                                "exec migration) where a handshake was "
+                                "expected"
+                              : "expected a one-way header (file or exec "
+                                "migration), got a handshake HELLO");
+        json_decref(msg);
+        fail(hs, hs->opts.oneway ? 0 : QMIG_HS_MSG_REJECT);
+        return;
+    }
+    if (oneway) {
+        uint8_t d[8];
+        if (!hex_decode(get_string(json_object_get(msg, "digest")), d, 8)) {
+            add_reason(hs, "malformed one-way header: no valid digest");
+            json_decref(msg);
+            fail(hs, 0);
+            return;
+        }
+        for (int k = 0; k < 8; k++) {
+            hs->oneway_digest = hs->oneway_digest << 8 | d[k];
+        }
     }
     /* The highest common version. */
     unsigned best = 0;
@@ -986,7 +1070,7 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
                    offered ? offered : "?", hs->min_version, hs->max_version);
         free(offered);
         json_decref(msg);
-        fail(hs, QMIG_HS_MSG_REJECT);
+        fail(hs, hs->opts.oneway ? 0 : QMIG_HS_MSG_REJECT);
         return;
     }
     hs->version = best;
@@ -1042,14 +1126,31 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
     json_decref(msg);
     if (hs->n_reasons || !hs->agreed) {
         json_decref(reply_feats);
-        fail(hs, QMIG_HS_MSG_REJECT);
+        fail(hs, hs->opts.oneway ? 0 : QMIG_HS_MSG_REJECT);
+        return;
+    }
+    hs->digest = compute_digest(hs);
+    if (hs->opts.oneway) {
+        /* No answer: the writer's digest stands for the CONFIRM. */
+        json_decref(reply_feats);
+        if (hs->digest != hs->oneway_digest) {
+            add_reason(hs,
+                       "the one-way header describes another configuration "
+                       "than the one it loads to (digest %016llx, expected "
+                       "%016llx)",
+                       (unsigned long long)hs->oneway_digest,
+                       (unsigned long long)hs->digest);
+            fail(hs, 0);
+            return;
+        }
+        hs->done_agreed = true;
+        hs->state = QMIG_HS_DONE;
         return;
     }
     json_t *chans = json_array();
     for (size_t k = 0; k < hs->n_channels; k++) {
         json_array_append_new(chans, json_string(hs->channels[k]));
     }
-    hs->digest = compute_digest(hs);
     send_msg(hs, best,
              QMIG_HS_MSG_ACCEPT,
              json_pack("{s:I,s:o,s:o}", "version", (json_int_t)best,
@@ -1325,10 +1426,17 @@ bool qmig_hs_feed_eof(QmigHs *hs, QmigError **errp)
         return false;
     }
     if (hs->state == QMIG_HS_WAITING) {
-        if (hs->opts.side == QMIG_SIDE_SOURCE && !hs->version) {
+        size_t partial = hs->in.len - hs->in.off;
+        if (hs->opts.side == QMIG_SIDE_SOURCE && !hs->version && !partial) {
             add_reason(hs, "the destination closed the connection before "
                            "answering (a destination without handshake "
                            "support closes on an unknown channel magic)");
+        } else if (partial && !hs->opts.oneway) {
+            add_reason(hs, "the peer closed the connection in the middle of "
+                           "a handshake message (%zu bytes of it received)",
+                       partial);
+        } else if (hs->opts.oneway) {
+            add_reason(hs, "the stream ended inside the one-way header");
         } else {
             add_reason(hs, "the peer closed the connection during the "
                            "handshake");

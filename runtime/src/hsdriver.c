@@ -1,17 +1,25 @@
 /*
  * hsdriver.c - a small blocking driver of the handshake engine over a
- * file descriptor, with a deadline for every wait; see qmig/handshake.h.
+ * transport (QmigHsIo), with a deadline for every wait; see
+ * qmig/handshake.h.
  *
- * The fd may be blocking or not: every read and write is preceded by a
- * poll() bounded by the time left, and a short read or write is
- * retried.  Nothing here blocks longer than the deadline, whatever the
- * peer does (silence, a trickle of bytes, a full receive buffer).
+ * Every read and write is preceded by a poll() of the transport's fd
+ * bounded by the time left (except a read while the transport has
+ * decoded bytes buffered, which needs no poll and must not wait for
+ * one), and a short read or write is retried.  Nothing here blocks
+ * longer than the deadline, whatever the peer does (silence, a trickle
+ * of bytes, a full receive buffer).  Nothing peeks: the only way bytes
+ * leave the transport is read(), and only as many as are consumed.
+ *
+ * The fd functions are the io functions over qmig_io_fd(): one code
+ * path for both.
  */
 #define _GNU_SOURCE
 #include "internal.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -47,8 +55,16 @@ static int wait_fd(int fd, short events, int64_t deadline)
     }
 }
 
-static ssize_t send_some(int fd, const void *buf, size_t len)
+/* --- the fd transport ---------------------------------------------------- */
+
+static int fd_poll_fd(void *opaque)
 {
+    return (int)(intptr_t)opaque;
+}
+
+static ssize_t fd_write(void *opaque, const void *buf, size_t len)
+{
+    int fd = fd_poll_fd(opaque);
     ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno == ENOTSOCK) {
         n = write(fd, buf, len);
@@ -56,8 +72,9 @@ static ssize_t send_some(int fd, const void *buf, size_t len)
     return n;
 }
 
-static ssize_t recv_some(int fd, void *buf, size_t len)
+static ssize_t fd_read(void *opaque, void *buf, size_t len)
 {
+    int fd = fd_poll_fd(opaque);
     ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
     if (n < 0 && errno == ENOTSOCK) {
         n = read(fd, buf, len);
@@ -65,16 +82,69 @@ static ssize_t recv_some(int fd, void *buf, size_t len)
     return n;
 }
 
-static bool write_until(int fd, const void *data, size_t len,
+QmigHsIo qmig_io_fd(int fd)
+{
+    return (QmigHsIo){
+        .opaque = (void *)(intptr_t)fd,
+        .read = fd_read,
+        .write = fd_write,
+        .poll_fd = fd_poll_fd,
+    };
+}
+
+/* --- waiting on a transport ---------------------------------------------- */
+
+static size_t io_pending(const QmigHsIo *io)
+{
+    return io->pending ? io->pending(io->opaque) : 0;
+}
+
+/*
+ * Wait until @io can be read (buffered bytes count at once) or written,
+ * or @deadline passes.  1: try now; 0: deadline; -1: poll failed or the
+ * transport has no fd (errno set).
+ */
+static int wait_io(const QmigHsIo *io, short events, int64_t deadline)
+{
+    /* The deadline first: a layer that claims pending bytes but keeps
+     * answering EAGAIN must not keep the driver spinning. */
+    if (now_ms() >= deadline) {
+        return 0;
+    }
+    if (events == POLLIN && io_pending(io) > 0) {
+        return 1;
+    }
+    int fd = io->poll_fd(io->opaque);
+    if (fd < 0) {
+        errno = EBADF;
+        return -1;
+    }
+    return wait_fd(fd, events, deadline);
+}
+
+/* The description of a failed read or write, errno @err. */
+static const char *io_strerror(const QmigHsIo *io, int err)
+{
+    const char *msg = io->error ? io->error(io->opaque) : NULL;
+    return msg ? msg : strerror(err);
+}
+
+static bool retry_errno(int err)
+{
+    return err == EINTR || err == EAGAIN || err == EWOULDBLOCK;
+}
+
+static bool write_until(const QmigHsIo *io, const void *data, size_t len,
                         int64_t deadline, int timeout_ms, const char *what,
                         QmigError **errp)
 {
     const uint8_t *p = data;
     size_t done = 0;
     while (done < len) {
-        int r = wait_fd(fd, POLLOUT, deadline);
+        int r = wait_io(io, POLLOUT, deadline);
         if (r == 0) {
-            qmig_error_setg(errp, "timed out after %d ms sending %s "
+            qmig_error_setg(errp,
+                            "timed out after %d ms sending %s "
                             "(%zu of %zu bytes sent)",
                             timeout_ms, what, done, len);
             return false;
@@ -84,13 +154,21 @@ static bool write_until(int fd, const void *data, size_t len,
                             strerror(errno));
             return false;
         }
-        ssize_t n = send_some(fd, p + done, len - done);
+        ssize_t n = io->write(io->opaque, p + done, len - done);
         if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+            int err = errno;
+            if (retry_errno(err)) {
                 continue;
             }
             qmig_error_setg(errp, "can't send %s: %s", what,
-                            strerror(errno));
+                            io_strerror(io, err));
+            return false;
+        }
+        if (n == 0 || (size_t)n > len - done) {
+            qmig_error_setg(errp,
+                            "can't send %s: the transport accepted %zd "
+                            "of %zu bytes",
+                            what, n, len - done);
             return false;
         }
         done += (size_t)n;
@@ -98,15 +176,17 @@ static bool write_until(int fd, const void *data, size_t len,
     return true;
 }
 
-static bool read_until(int fd, void *data, size_t len, int64_t deadline,
-                       int timeout_ms, const char *what, QmigError **errp)
+static bool read_until(const QmigHsIo *io, void *data, size_t len,
+                       int64_t deadline, int timeout_ms, const char *what,
+                       QmigError **errp)
 {
     uint8_t *p = data;
     size_t done = 0;
     while (done < len) {
-        int r = wait_fd(fd, POLLIN, deadline);
+        int r = wait_io(io, POLLIN, deadline);
         if (r == 0) {
-            qmig_error_setg(errp, "timed out after %d ms waiting for %s "
+            qmig_error_setg(errp,
+                            "timed out after %d ms waiting for %s "
                             "(%zu of %zu bytes received)",
                             timeout_ms, what, done, len);
             return false;
@@ -116,19 +196,28 @@ static bool read_until(int fd, void *data, size_t len, int64_t deadline,
                             strerror(errno));
             return false;
         }
-        ssize_t n = recv_some(fd, p + done, len - done);
+        ssize_t n = io->read(io->opaque, p + done, len - done);
         if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+            int err = errno;
+            if (retry_errno(err)) {
                 continue;
             }
             qmig_error_setg(errp, "can't receive %s: %s", what,
-                            strerror(errno));
+                            io_strerror(io, err));
             return false;
         }
         if (n == 0) {
-            qmig_error_setg(errp, "the peer closed the connection while "
+            qmig_error_setg(errp,
+                            "the peer closed the connection while "
                             "sending %s (%zu of %zu bytes received)",
                             what, done, len);
+            return false;
+        }
+        if ((size_t)n > len - done) {
+            qmig_error_setg(errp,
+                            "can't receive %s: the transport returned "
+                            "%zd bytes for %zu",
+                            what, n, len - done);
             return false;
         }
         done += (size_t)n;
@@ -136,10 +225,14 @@ static bool read_until(int fd, void *data, size_t len, int64_t deadline,
     return true;
 }
 
-static bool check_args(int fd, int timeout_ms, QmigError **errp)
+static bool check_io(const QmigHsIo *io, int timeout_ms, QmigError **errp)
 {
-    if (fd < 0) {
-        qmig_error_setg(errp, "invalid file descriptor %d", fd);
+    if (!io || !io->read || !io->write || !io->poll_fd) {
+        qmig_error_setg(errp, "invalid transport (no %s)",
+                        !io          ? "QmigHsIo"
+                        : !io->read  ? "read callback"
+                        : !io->write ? "write callback"
+                                     : "poll_fd callback");
         return false;
     }
     if (timeout_ms <= 0) {
@@ -150,36 +243,45 @@ static bool check_args(int fd, int timeout_ms, QmigError **errp)
     return true;
 }
 
-bool qmig_fd_write_full(int fd, const void *data, size_t len,
+static bool check_fd(int fd, QmigError **errp)
+{
+    if (fd < 0) {
+        qmig_error_setg(errp, "invalid file descriptor %d", fd);
+        return false;
+    }
+    return true;
+}
+
+bool qmig_io_write_full(const QmigHsIo *io, const void *data, size_t len,
                         int timeout_ms, QmigError **errp)
 {
-    if (!check_args(fd, timeout_ms, errp)) {
+    if (!check_io(io, timeout_ms, errp)) {
         return false;
     }
     if (len && !data) {
         qmig_error_setg(errp, "no data");
         return false;
     }
-    return write_until(fd, data, len, now_ms() + timeout_ms, timeout_ms,
+    return write_until(io, data, len, now_ms() + timeout_ms, timeout_ms,
                        "data", errp);
 }
 
-bool qmig_fd_read_full(int fd, void *data, size_t len, int timeout_ms,
-                       QmigError **errp)
+bool qmig_io_read_full(const QmigHsIo *io, void *data, size_t len,
+                       int timeout_ms, QmigError **errp)
 {
-    if (!check_args(fd, timeout_ms, errp)) {
+    if (!check_io(io, timeout_ms, errp)) {
         return false;
     }
     if (len && !data) {
         qmig_error_setg(errp, "no buffer");
         return false;
     }
-    return read_until(fd, data, len, now_ms() + timeout_ms, timeout_ms,
+    return read_until(io, data, len, now_ms() + timeout_ms, timeout_ms,
                       "data", errp);
 }
 
 /* Send what the engine has to send; false with @errp on failure. */
-static bool flush_output(QmigHs *hs, int fd, int64_t deadline,
+static bool flush_output(QmigHs *hs, const QmigHsIo *io, int64_t deadline,
                          int timeout_ms, QmigError **errp)
 {
     size_t len;
@@ -187,7 +289,7 @@ static bool flush_output(QmigHs *hs, int fd, int64_t deadline,
     if (!len) {
         return true;
     }
-    if (!write_until(fd, out, len, deadline, timeout_ms,
+    if (!write_until(io, out, len, deadline, timeout_ms,
                      "a handshake message", errp)) {
         return false;
     }
@@ -200,13 +302,14 @@ static void prefix(QmigError **errp)
     qmig_error_prepend(errp, "handshake: ");
 }
 
-bool qmig_hs_run_fd(QmigHs *hs, int fd, int timeout_ms, QmigError **errp)
+bool qmig_hs_run_io(QmigHs *hs, const QmigHsIo *io, int timeout_ms,
+                    QmigError **errp)
 {
     if (!hs) {
         qmig_error_setg(errp, "handshake: no engine");
         return false;
     }
-    if (!check_args(fd, timeout_ms, errp)) {
+    if (!check_io(io, timeout_ms, errp)) {
         prefix(errp);
         return false;
     }
@@ -215,24 +318,25 @@ bool qmig_hs_run_fd(QmigHs *hs, int fd, int timeout_ms, QmigError **errp)
         QmigHsState state = qmig_hs_state(hs);
         if (state == QMIG_HS_FAILED) {
             /* Best effort: the peer should learn why (REJECT, ABORT). */
-            flush_output(hs, fd, deadline, timeout_ms, NULL);
+            flush_output(hs, io, deadline, timeout_ms, NULL);
             qmig_hs_feed(hs, NULL, 0, errp); /* the reasons, as an error */
             return false;
         }
-        if (!flush_output(hs, fd, deadline, timeout_ms, errp)) {
+        if (!flush_output(hs, io, deadline, timeout_ms, errp)) {
             prefix(errp);
             return false;
         }
         if (state != QMIG_HS_WAITING) {
             return true; /* DONE or LEGACY */
         }
-        int r = wait_fd(fd, POLLIN, deadline);
+        int r = wait_io(io, POLLIN, deadline);
         if (r == 0) {
-            qmig_error_setg(errp, "handshake: timed out after %d ms waiting "
-                            "for the peer's %s", timeout_ms,
-                            qmig_hs_version(hs)
-                                ? "next message"
-                                : "first message");
+            qmig_error_setg(errp,
+                            "handshake: timed out after %d ms waiting "
+                            "for the peer's %s",
+                            timeout_ms,
+                            qmig_hs_version(hs) ? "next message"
+                                                : "first message");
             return false;
         }
         if (r < 0) {
@@ -241,13 +345,26 @@ bool qmig_hs_run_fd(QmigHs *hs, int fd, int timeout_ms, QmigError **errp)
             return false;
         }
         uint8_t buf[4096];
-        ssize_t n = recv_some(fd, buf, sizeof(buf));
+        ssize_t n = io->read(io->opaque, buf, sizeof(buf));
+        if (n < 0 && errno == ECONNRESET) {
+            /* The peer closed with our bytes unread (TCP's RST): for the
+             * engine, the end of the stream, which it can explain. */
+            n = 0;
+        }
         if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+            int err = errno;
+            if (retry_errno(err)) {
                 continue;
             }
             qmig_error_setg(errp, "handshake: can't receive: %s",
-                            strerror(errno));
+                            io_strerror(io, err));
+            return false;
+        }
+        if ((size_t)n > sizeof(buf)) {
+            qmig_error_setg(errp,
+                            "handshake: the transport returned %zd bytes "
+                            "for %zu",
+                            n, sizeof(buf));
             return false;
         }
         if (n == 0) {
@@ -258,38 +375,89 @@ bool qmig_hs_run_fd(QmigHs *hs, int fd, int timeout_ms, QmigError **errp)
     }
 }
 
-bool qmig_channel_send_header_fd(int fd, unsigned version,
+bool qmig_hs_run_fd(QmigHs *hs, int fd, int timeout_ms, QmigError **errp)
+{
+    if (hs && !check_fd(fd, errp)) {
+        prefix(errp);
+        return false;
+    }
+    QmigHsIo io = qmig_io_fd(fd);
+    return qmig_hs_run_io(hs, &io, timeout_ms, errp);
+}
+
+bool qmig_channel_send_header_io(const QmigHsIo *io, unsigned version,
                                  const uint8_t session[16], const char *name,
                                  int timeout_ms, QmigError **errp)
 {
     uint8_t hdr[QMIG_CHANNEL_HEADER_SIZE];
-    if (!check_args(fd, timeout_ms, errp) ||
+    if (!check_io(io, timeout_ms, errp) ||
         !qmig_channel_header_encode(version, session, name, hdr, errp)) {
         qmig_error_prepend(errp, "channel '%s': ", name ? name : "(null)");
         return false;
     }
-    if (!write_until(fd, hdr, sizeof(hdr), now_ms() + timeout_ms,
-                     timeout_ms, "the channel header", errp)) {
+    if (!write_until(io, hdr, sizeof(hdr), now_ms() + timeout_ms, timeout_ms,
+                     "the channel header", errp)) {
         qmig_error_prepend(errp, "channel '%s': ", name);
         return false;
     }
     return true;
 }
 
-bool qmig_channel_recv_header_fd(int fd,
+bool qmig_channel_send_header_fd(int fd, unsigned version,
+                                 const uint8_t session[16], const char *name,
+                                 int timeout_ms, QmigError **errp)
+{
+    if (!check_fd(fd, errp)) {
+        qmig_error_prepend(errp, "channel '%s': ", name ? name : "(null)");
+        return false;
+    }
+    QmigHsIo io = qmig_io_fd(fd);
+    return qmig_channel_send_header_io(&io, version, session, name,
+                                       timeout_ms, errp);
+}
+
+bool qmig_channel_recv_header_io(const QmigHsIo *io,
                                  uint8_t out[QMIG_CHANNEL_HEADER_SIZE],
                                  int timeout_ms, QmigError **errp)
 {
-    if (!check_args(fd, timeout_ms, errp)) {
+    if (!check_io(io, timeout_ms, errp)) {
         return false;
     }
     if (!out) {
         qmig_error_setg(errp, "no buffer");
         return false;
     }
-    if (!read_until(fd, out, QMIG_CHANNEL_HEADER_SIZE, now_ms() + timeout_ms,
-                    timeout_ms, "a channel header", errp)) {
+    return read_until(io, out, QMIG_CHANNEL_HEADER_SIZE, now_ms() + timeout_ms,
+                      timeout_ms, "a channel header", errp);
+}
+
+bool qmig_channel_recv_header_fd(int fd,
+                                 uint8_t out[QMIG_CHANNEL_HEADER_SIZE],
+                                 int timeout_ms, QmigError **errp)
+{
+    if (!check_fd(fd, errp)) {
         return false;
     }
-    return true;
+    QmigHsIo io = qmig_io_fd(fd);
+    return qmig_channel_recv_header_io(&io, out, timeout_ms, errp);
+}
+
+bool qmig_fd_write_full(int fd, const void *data, size_t len,
+                        int timeout_ms, QmigError **errp)
+{
+    if (!check_fd(fd, errp)) {
+        return false;
+    }
+    QmigHsIo io = qmig_io_fd(fd);
+    return qmig_io_write_full(&io, data, len, timeout_ms, errp);
+}
+
+bool qmig_fd_read_full(int fd, void *data, size_t len, int timeout_ms,
+                       QmigError **errp)
+{
+    if (!check_fd(fd, errp)) {
+        return false;
+    }
+    QmigHsIo io = qmig_io_fd(fd);
+    return qmig_io_read_full(&io, data, len, timeout_ms, errp);
 }

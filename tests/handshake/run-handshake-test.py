@@ -10,6 +10,7 @@ failure, never a stuck test.
 """
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -20,7 +21,16 @@ import time
 TOOL = sys.argv[1]
 CASE = sys.argv[2]
 TRANSPORT = sys.argv[3]
-PROC_TIMEOUT = 30
+# QMIG_TOOL_WRAPPER: a command prefixed to every run of the tool, e.g.
+# "valgrind --error-exitcode=99 --leak-check=full -q".  Such a wrapper
+# is slow: this script's waits and the tool's default --timeout are
+# scaled by SLOW, and the wrapper's --error-exitcode fails at once.
+WRAPPER = shlex.split(os.environ.get("QMIG_TOOL_WRAPPER", ""))
+SLOW = 10 if WRAPPER else 1
+WRAPPER_ERROR = next((int(a.split("=", 1)[1]) for a in WRAPPER
+                      if a.startswith("--error-exitcode=")), None)
+PROC_TIMEOUT = 30 * SLOW
+TOOL_TIMEOUT = 5 * SLOW
 
 FULL_SRC = {"capabilities": {"multifd": True},
             "parameters": {"multifd-channels": 4}}
@@ -34,6 +44,14 @@ DEVICES = [{"section": "ram", "instance": 0, "version": 4,
 def fail(msg):
     print("FAIL: " + msg)
     sys.exit(1)
+
+
+def check_wrapper(rc, err, who):
+    """The wrapper's own error status (valgrind's --error-exitcode)
+    fails the test, showing the wrapper's report."""
+    if WRAPPER_ERROR is not None and rc == WRAPPER_ERROR:
+        print(err)
+        fail("%s: %s reported errors (exit %d)" % (who, WRAPPER[0], rc))
 
 
 class Env:
@@ -51,16 +69,16 @@ class Env:
             return "tcp:127.0.0.1:0"
         return "unix:" + os.path.join(self.tmp, "main.sock")
 
-    def start_listen(self, config, extra=(), timeout=5):
+    def start_listen(self, config, extra=(), timeout=TOOL_TIMEOUT):
         ready = os.path.join(self.tmp, "ready")
         if os.path.exists(ready):
             os.unlink(ready)
-        args = [TOOL, "listen", self.listen_addr(), "--config",
+        args = WRAPPER + [TOOL, "listen", self.listen_addr(), "--config",
                 self.write("dst.json", config), "--timeout", str(timeout),
                 "--ready-file", ready] + list(extra)
         proc = subprocess.Popen(args, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 10 * SLOW
         while not os.path.exists(ready):
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
@@ -71,8 +89,8 @@ class Env:
             addr = f.read().strip()
         return proc, addr
 
-    def connect(self, addr, config, extra=(), timeout=5):
-        args = [TOOL, "connect", addr, "--config",
+    def connect(self, addr, config, extra=(), timeout=TOOL_TIMEOUT):
+        args = WRAPPER + [TOOL, "connect", addr, "--config",
                 self.write("src.json", config), "--timeout",
                 str(timeout)] + list(extra)
         start = time.monotonic()
@@ -81,6 +99,7 @@ class Env:
                                timeout=PROC_TIMEOUT)
         except subprocess.TimeoutExpired:
             fail("connect hung: %s" % args)
+        check_wrapper(r.returncode, r.stderr, "connect")
         return r, time.monotonic() - start
 
 
@@ -91,6 +110,7 @@ def finish(proc):
         proc.kill()
         proc.communicate()
         fail("listen hung")
+    check_wrapper(proc.returncode, err, "listen")
     return proc.returncode, out, err
 
 
@@ -187,7 +207,7 @@ def case_silent_peer(env):
     expect(r.returncode == 1, "exit %d, not 1" % r.returncode, r.stderr)
     expect("timed out after 1000 ms" in r.stderr, "no clean timeout message",
            r.stderr)
-    expect(0.9 <= took < 5, "took %.2f s" % took)
+    expect(0.9 <= took < 5 * SLOW, "took %.2f s" % took)
     print("silent peer: failed after %.2f s: %s" % (took, r.stderr.strip()))
     s.close()
 
@@ -208,7 +228,7 @@ def case_silent_source(env):
     c.close()
     expect(rc == 1 and "timed out after 1000 ms" in err,
            "listen: exit %d" % rc, err)
-    expect(took < 5, "took %.2f s" % took)
+    expect(took < 5 * SLOW, "took %.2f s" % took)
 
 
 def peer_sends(data):
@@ -274,7 +294,7 @@ def case_garbage(env):
            "listen: exit %d" % rc, err)
 
 
-def run_pair(env, dst, src, lextra=(), cextra=(), timeout=5):
+def run_pair(env, dst, src, lextra=(), cextra=(), timeout=TOOL_TIMEOUT):
     """listen with @dst, connect with @src; returns (connect result,
     listen rc, listen stdout, listen stderr)."""
     proc, addr = env.start_listen(dst, list(lextra), timeout=timeout)
@@ -470,10 +490,237 @@ def case_usage(env):
                   "--test-bad-channel", "dup"],
                  ["connect", "tcp:127.0.0.1:1", "--config", "x",
                   "--allow-legacy"]):
-        r = subprocess.run([TOOL] + args, capture_output=True, text=True,
-                           timeout=PROC_TIMEOUT)
+        r = subprocess.run(WRAPPER + [TOOL] + args, capture_output=True,
+                           text=True, timeout=PROC_TIMEOUT)
         expect(r.returncode == 2, "%s: exit %d" % (args, r.returncode),
                r.stderr)
+
+
+# --- --tls-sim: a simulated, non-peekable TLS record layer --------------
+
+TLS_CAPS = {"multifd": True, "postcopy-ram": True, "postcopy-preempt": True}
+TLS_SRC = {"capabilities": TLS_CAPS, "parameters": {"multifd-channels": 8}}
+TLS_DST = {"capabilities": TLS_CAPS, "parameters": {}}
+TLS_CHANNELS = ["multifd/%d" % i for i in range(8)] + ["postcopy-preempt"]
+
+
+class Relay:
+    """A recording relay between connect and listen: accepts on its own
+    address, forwards each connection to @upstream and keeps every byte
+    seen in each direction (to check what a peeking destination or an
+    observer of the wire would see)."""
+
+    def __init__(self, env, upstream):
+        fam = socket.AF_INET if TRANSPORT == "tcp" else socket.AF_UNIX
+        self.fam, self.upstream = fam, upstream
+        self.sock = socket.socket(fam, socket.SOCK_STREAM)
+        if TRANSPORT == "tcp":
+            self.sock.bind(("127.0.0.1", 0))
+            self.addr = "tcp:127.0.0.1:%d" % self.sock.getsockname()[1]
+        else:
+            path = os.path.join(env.tmp, "relay.sock")
+            self.sock.bind(path)
+            self.addr = "unix:" + path
+        self.sock.listen(16)
+        self.sock.settimeout(PROC_TIMEOUT)
+        self.conns = []  # [c2s bytearray, s2c bytearray] in accept order
+        self.threads = []
+        t = threading.Thread(target=self.serve, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def connect_upstream(self):
+        u = socket.socket(self.fam, socket.SOCK_STREAM)
+        if TRANSPORT == "tcp":
+            host, port = self.upstream[4:].rsplit(":", 1)
+            u.connect((host, int(port)))
+        else:
+            u.connect(self.upstream[5:])
+        return u
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            u = self.connect_upstream()
+            rec = [bytearray(), bytearray()]
+            self.conns.append(rec)
+            for src, dst, buf in ((c, u, rec[0]), (u, c, rec[1])):
+                t = threading.Thread(target=self.pump, args=(src, dst, buf),
+                                     daemon=True)
+                t.start()
+                self.threads.append(t)
+
+    @staticmethod
+    def pump(src, dst, buf):
+        src.settimeout(PROC_TIMEOUT)
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                buf.extend(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self):
+        self.sock.close()
+        for t in self.threads[1:]:
+            t.join(PROC_TIMEOUT)
+
+
+def tls_records(data, who):
+    """Parse a simulated TLS stream: the hello, then application data
+    records; returns the body sizes of the latter."""
+    expect(len(data) >= 37 and data[:5] == b"\x16\x03\x03\x00\x20",
+           "%s: does not start with a hello record: %r" % (who, data[:8]))
+    sizes, off = [], 37
+    while off < len(data):
+        hdr = data[off:off + 5]
+        expect(len(hdr) == 5 and hdr[:3] == b"\x17\x03\x03",
+               "%s: bad record header %r at %d" % (who, bytes(hdr), off))
+        n = hdr[3] << 8 | hdr[4]
+        expect(1 <= n <= 16384 and off + 5 + n <= len(data),
+               "%s: bad record length %d at %d" % (who, n, off))
+        sizes.append(n)
+        off += 5 + n
+    return sizes
+
+
+def check_wire(relay):
+    """What the relay saw: records only, never a magic number."""
+    expect(len(relay.conns) == 1 + len(TLS_CHANNELS),
+           "relay saw %d connections" % len(relay.conns))
+    for i, (c2s, s2c) in enumerate(relay.conns):
+        for who, data in (("connection %d, source" % i, c2s),
+                          ("connection %d, destination" % i, s2c)):
+            for magic in (b"QMHS", b"QMCH", b"QEVM"):
+                expect(magic not in data, "%s: %r on the wire" % (who, magic))
+            sizes = tls_records(bytes(data), who)
+            expect(sizes, "%s: no data records" % who)
+        if i:
+            # 64-byte header + length + payload, cut into records.
+            expect(len(tls_records(bytes(c2s), "")) > 1,
+                   "channel %d: one record only" % i)
+    print("wire: %d connections, %d records from the source, no magic"
+          % (len(relay.conns),
+             sum(len(tls_records(bytes(c), "")) for c, _ in relay.conns)))
+
+
+def case_tls_sim(env):
+    orders = set()
+    for run in range(4):
+        proc, addr = env.start_listen(TLS_DST, ["--tls-sim"])
+        relay = Relay(env, addr) if run == 0 else None
+        r, _ = env.connect(relay.addr if relay else addr, TLS_SRC,
+                           ["--tls-sim"])
+        rc, out, err = finish(proc)
+        if relay:
+            relay.close()
+        src, dst = expect_agreed(r, rc, out, err)
+        for k in ("version", "session", "digest"):
+            expect(src[k] == dst[k], "sides differ on " + k)
+        expect(caps_on(dst) == sorted(TLS_CAPS), "caps %s" % caps_on(dst))
+        expect(dst["agreed"]["parameters"]["multifd-channels"] == 8,
+               "multifd-channels not adopted")
+        by_name = {c["name"]: c for c in dst["channels"]}
+        expect(sorted(by_name) == sorted(TLS_CHANNELS),
+               "channel map: %s" % sorted(by_name))
+        expect(sorted(c["name"] for c in src["channels"])
+               == sorted(TLS_CHANNELS), "source channels")
+        for name, c in by_name.items():
+            # The listener compared the payload with the expected text
+            # before acknowledging it; its size shows it arrived whole.
+            want = len("qmig-handshake test payload of channel " + name)
+            expect(c["payload-bytes"] == want,
+                   "%s: %d payload bytes" % (name, c["payload-bytes"]))
+        orders.add(tuple(c["index"] for c in
+                         sorted(dst["channels"], key=lambda c: c["arrival"])))
+        if relay:
+            check_wire(relay)
+    expect(any(o != tuple(range(len(TLS_CHANNELS))) for o in orders),
+           "channels always arrived in index order: %s" % orders)
+    print("arrival orders seen (plan indices): %s" % sorted(orders))
+
+
+def case_tls_sim_mismatch(env):
+    """Only one side wraps its connections: both fail, clearly, fast."""
+    for lextra, cextra, lneedle, cneedle in (
+            (["--tls-sim"], [], "peer does not speak the simulated TLS",
+             "destination closed the connection"),
+            ([], ["--tls-sim"], "not a handshake frame",
+             "simulated TLS handshake")):
+        proc, addr = env.start_listen(TLS_DST, lextra, timeout=5)
+        r, took = env.connect(addr, TLS_SRC, cextra, timeout=5)
+        rc, out, err = finish(proc)
+        expect_failed(r, rc, out, err)
+        expect(lneedle in err, "listen: no '%s'" % lneedle, err)
+        expect(cneedle in r.stderr, "connect: no '%s'" % cneedle, r.stderr)
+        expect(took < 4, "connect took %.2f s" % took)
+        print(r.stderr.strip())
+    # A peer that gets the simulated TLS wrong: a bad hello, bad records
+    # after a good hello, a stream cut inside a record.
+    hello = b"\x16\x03\x03\x00\x20" + os.urandom(32)
+    for sent, needle in (
+            (b"\x16\x03\x03\x00\x10" + os.urandom(16),
+             "expected a ClientHello record (16 03 03, then a 2-byte "
+             "length of 32), got 16 03 03 00 10"),
+            (hello + b"\x17\x03\x01\x00\x04abcd",
+             "expected an application data record (17 03 03, then a "
+             "2-byte length up to 16384), got 17 03 01 00 04"),
+            (hello + b"\x17\x03\x03\x40\x01",
+             "got 17 03 03 40 01"),
+            (hello + b"\x17\x03\x03\x00\x00",
+             "got 17 03 03 00 00"),
+            (hello + b"\x17\x03\x03\x00\x64" + b"x" * 10,
+             "the peer closed the connection inside a record (15 bytes")):
+        proc, addr = env.start_listen(TLS_DST, ["--tls-sim"], timeout=5)
+        fam = socket.AF_INET if TRANSPORT == "tcp" else socket.AF_UNIX
+        c = socket.socket(fam, socket.SOCK_STREAM)
+        if TRANSPORT == "tcp":
+            host, port = addr[4:].rsplit(":", 1)
+            c.connect((host, int(port)))
+        else:
+            c.connect(addr[5:])
+        c.sendall(sent)
+        if sent.startswith(hello):
+            c.settimeout(PROC_TIMEOUT)
+            got = b""
+            while len(got) < 37:
+                more = c.recv(37 - len(got))
+                expect(more, "no ServerHello")
+                got += more
+            expect(got[:5] == b"\x16\x03\x03\x00\x20", "ServerHello %r"
+                   % got[:5])
+            if b"inside" in needle.encode():
+                c.shutdown(socket.SHUT_WR)
+        start = time.monotonic()
+        rc, out, err = finish(proc)
+        c.close()
+        expect(rc == 1 and needle in err,
+               "listen: exit %d, no '%s'" % (rc, needle), err)
+        expect(time.monotonic() - start < 4, "listen was slow")
+        print(err.strip().splitlines()[-1])
+
+
+def case_tls_sim_bad_channel(env):
+    for mode, needle in (("dup", "connected twice"), ("unknown", "bogus/0"),
+                         ("session", "session")):
+        r, rc, out, err = run_pair(env, TLS_DST, TLS_SRC, ["--tls-sim"],
+                                   ["--tls-sim", "--test-bad-channel", mode])
+        expect(r.returncode == 1 and rc == 1,
+               "%s: exit %d/%d" % (mode, r.returncode, rc), r.stderr, err)
+        expect("channel rejected" in err and needle in err,
+               "%s: listen error lacks '%s'" % (mode, needle), err)
+        print("%s: %s" % (mode, [l for l in err.splitlines()
+                                 if "rejected" in l]))
 
 
 CASES = {
@@ -494,6 +741,9 @@ CASES = {
     "bad-channel": case_bad_channel,
     "version-skew": case_version_skew,
     "legacy-allowed": case_legacy_allowed,
+    "tls-sim": case_tls_sim,
+    "tls-sim-mismatch": case_tls_sim_mismatch,
+    "tls-sim-bad-channel": case_tls_sim_bad_channel,
 }
 
 if __name__ == "__main__":

@@ -1157,6 +1157,189 @@ static void test_driver_deadlines(void **state)
     qmig_config_clear(&src.cfg);
 }
 
+/* --- one-way headers (file:, exec:) ------------------------------------- */
+
+/* Write a one-way header for @src; the writer must be DONE at once. */
+static QmigHs *oneway_writer(Side *src)
+{
+    src->opts.oneway = true;
+    QmigHs *w = qmig_hs_new(&src->opts, &src->cfg, NULL);
+    assert_non_null(w);
+    return w;
+}
+
+/* Feed @w's header and @tail to a new loader for @dst. */
+static QmigHs *oneway_load(QmigHs *w, Side *dst, const char *tail)
+{
+    dst->opts.oneway = true;
+    QmigHs *l = qmig_hs_new(&dst->opts, &dst->cfg, NULL);
+    assert_non_null(l);
+    pump(w, l, 7); /* in pieces that straddle the frame header */
+    qmig_hs_feed(l, tail, strlen(tail), NULL);
+    size_t len;
+    qmig_hs_output(l, &len);
+    assert_int_equal(len, 0); /* a loader never answers */
+    return l;
+}
+
+static void test_oneway_agree(void **state)
+{
+    (void)state;
+    Side src, dst;
+    pair_init(&src, &dst);
+    /* Intersect items are final too: the loader adopts multifd although
+     * its own configuration does not enable it. */
+    set_cap(&src, CAP_MULTIFD, true);
+    set_cap(&src, CAP_POSTCOPY, true);
+    set_uint(&src, P_CHANNELS, 3);
+    set_uint(&src, P_DOWNTIME, 500);
+    QmigHs *w = oneway_writer(&src);
+    assert_int_equal(qmig_hs_state(w), QMIG_HS_DONE);
+    assert_int_equal(qmig_hs_version(w), QMIG_HS_VERSION_MAX);
+    assert_int_equal(qmig_hs_messages_sent(w), 1);
+    QmigHs *l = oneway_load(w, &dst, "QEVM...");
+    if (qmig_hs_state(l) != QMIG_HS_DONE) {
+        dump_reasons(l, "loader");
+        fail_msg("loader not done");
+    }
+    assert_int_equal(qmig_hs_digest(w), qmig_hs_digest(l));
+    assert_int_equal(qmig_hs_version(l), QMIG_HS_VERSION_MAX);
+    assert_memory_equal(qmig_hs_session(w), qmig_hs_session(l), 16);
+    const QmigConfigHeader *a = qmig_hs_agreed(l);
+    assert_true(qmig_capset_has(&a->caps, CAP_MULTIFD));
+    assert_true(qmig_capset_has(&a->caps, CAP_POSTCOPY));
+    assert_int_equal(qmig_config_effective_uint(a, P_DOWNTIME), 500);
+    assert_int_equal(qmig_hs_n_channels(l), 3);
+    assert_string_equal(qmig_hs_channel(l, 2), "multifd/2");
+    /* The migration stream follows the header. */
+    size_t n;
+    const uint8_t *rest = qmig_hs_unconsumed(l, &n);
+    assert_int_equal(n, 7);
+    assert_memory_equal(rest, "QEVM...", 7);
+    qmig_hs_free(w);
+    qmig_hs_free(l);
+    qmig_config_clear(&src.cfg);
+    qmig_config_clear(&dst.cfg);
+}
+
+static void test_oneway_failures(void **state)
+{
+    (void)state;
+    Side src, dst;
+
+    /* The loader lists every item it cannot load, and every check. */
+    pair_init(&src, &dst);
+    set_cap(&src, CAP_MULTIFD, true);
+    set_cap(&src, CAP_POSTCOPY, true);
+    uint16_t unsup[] = {1, 2};
+    dst.opts.unsupported = unsup;
+    dst.opts.n_unsupported = 2;
+    dst.opts.machine = "pc-i440fx-9.0";
+    dst.opts.n_devices = 2;
+    QmigHs *w = oneway_writer(&src);
+    QmigHs *l = oneway_load(w, &dst, "");
+    assert_int_equal(qmig_hs_state(l), QMIG_HS_FAILED);
+    assert_true(has_reason(l, "'multifd' (id 1)"));
+    assert_true(has_reason(l, "'postcopy-ram' (id 2)"));
+    assert_true(has_reason(l, "machine type"));
+    assert_true(has_reason(l, "device 'timer' instance 0: not present"));
+    qmig_hs_free(w);
+    qmig_hs_free(l);
+    qmig_config_clear(&src.cfg);
+    qmig_config_clear(&dst.cfg);
+
+    /* A writer whose own configuration breaks a rule writes nothing. */
+    pair_init(&src, &dst);
+    set_cap(&src, CAP_ZERO_COPY, true); /* needs multifd */
+    w = oneway_writer(&src);
+    assert_int_equal(qmig_hs_state(w), QMIG_HS_FAILED);
+    assert_true(has_reason(w, "rule zero-copy-needs-multifd"));
+    size_t len;
+    qmig_hs_output(w, &len);
+    assert_int_equal(len, 0);
+    qmig_hs_free(w);
+    qmig_config_clear(&src.cfg);
+    qmig_config_clear(&dst.cfg);
+
+    /* One version only: a loader that does not speak it refuses. */
+    pair_init(&src, &dst);
+    dst.opts.max_version = 1;
+    w = oneway_writer(&src);
+    l = oneway_load(w, &dst, "");
+    assert_int_equal(qmig_hs_state(l), QMIG_HS_FAILED);
+    assert_true(has_reason(l, "no common protocol version"));
+    qmig_hs_free(w);
+    qmig_hs_free(l);
+    qmig_config_clear(&src.cfg);
+    qmig_config_clear(&dst.cfg);
+
+    /* The stream ends inside the header. */
+    pair_init(&src, &dst);
+    w = oneway_writer(&src);
+    dst.opts.oneway = true;
+    l = qmig_hs_new(&dst.opts, &dst.cfg, NULL);
+    const uint8_t *out = qmig_hs_output(w, &len);
+    assert_true(qmig_hs_feed(l, out, len - 1, NULL));
+    assert_false(qmig_hs_feed_eof(l, NULL));
+    assert_true(has_reason(l, "the stream ended inside the one-way header"));
+    qmig_hs_free(w);
+    qmig_hs_free(l);
+    qmig_config_clear(&src.cfg);
+    qmig_config_clear(&dst.cfg);
+}
+
+static void test_oneway_mixups(void **state)
+{
+    (void)state;
+    Side src, dst;
+
+    /* A one-way header on a two-way channel: REJECTed. */
+    pair_init(&src, &dst);
+    QmigHs *w = oneway_writer(&src);
+    QmigHs *d = qmig_hs_new(&dst.opts, &dst.cfg, NULL);
+    pump(w, d, 0);
+    assert_int_equal(qmig_hs_state(d), QMIG_HS_FAILED);
+    assert_true(has_reason(d, "one-way header"));
+    size_t len;
+    qmig_hs_output(d, &len);
+    assert_true(len > 0);
+    qmig_hs_free(w);
+    qmig_hs_free(d);
+
+    /* A two-way HELLO where a one-way header is loaded: no answer. */
+    src.opts.oneway = false;
+    QmigHs *s = qmig_hs_new(&src.opts, &src.cfg, NULL);
+    dst.opts.oneway = true;
+    QmigHs *l = qmig_hs_new(&dst.opts, &dst.cfg, NULL);
+    pump(s, l, 0);
+    assert_int_equal(qmig_hs_state(l), QMIG_HS_FAILED);
+    assert_true(has_reason(l, "expected a one-way header"));
+    qmig_hs_output(l, &len);
+    assert_int_equal(len, 0);
+    qmig_hs_free(s);
+    qmig_hs_free(l);
+
+    /* A header whose digest does not describe its configuration. */
+    src.opts.oneway = true;
+    w = qmig_hs_new(&src.opts, &src.cfg, NULL);
+    const uint8_t *out = qmig_hs_output(w, &len);
+    uint8_t *copy = malloc(len);
+    memcpy(copy, out, len);
+    char *dg = strstr((char *)copy + QMIG_HS_FRAME_HEADER_SIZE,
+                      "\"digest\":\"");
+    assert_non_null(dg);
+    dg[10] = dg[10] == '0' ? '1' : '0';
+    l = qmig_hs_new(&dst.opts, &dst.cfg, NULL);
+    qmig_hs_feed(l, copy, len, NULL);
+    assert_int_equal(qmig_hs_state(l), QMIG_HS_FAILED);
+    assert_true(has_reason(l, "describes another configuration"));
+    free(copy);
+    qmig_hs_free(w);
+    qmig_hs_free(l);
+    qmig_config_clear(&src.cfg);
+    qmig_config_clear(&dst.cfg);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1185,6 +1368,9 @@ int main(void)
         cmocka_unit_test(test_channel_header),
         cmocka_unit_test(test_channel_map),
         cmocka_unit_test(test_channel_map_from_hs),
+        cmocka_unit_test(test_oneway_agree),
+        cmocka_unit_test(test_oneway_failures),
+        cmocka_unit_test(test_oneway_mixups),
         cmocka_unit_test(test_driver_agree),
         cmocka_unit_test(test_driver_reject),
         cmocka_unit_test(test_driver_deadlines),

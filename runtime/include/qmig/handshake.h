@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h> /* ssize_t */
 
 #include "qmig/config.h"
 #include "qmig/error.h"
@@ -93,7 +94,9 @@ const char *qmig_hs_message_name(unsigned type);
 
 /* One device state section, as each side supplies it. */
 typedef struct QmigHsDevice {
-    const char *section; /* section id string, e.g. "ram", "0000:00:02.0/virtio-net" */
+    /* Section id, e.g. "ram" or "0000:00:02.0/virtio-net": 1 to 256
+     * printable ASCII characters, as QEMU's are. */
+    const char *section;
     uint32_t instance;
     uint32_t version;     /* the version this side writes (and can load) */
     uint32_t min_version; /* the oldest version this side can load */
@@ -127,6 +130,18 @@ typedef struct QmigHsOptions {
     /* Destination: a legacy stream (QEMU_VM_FILE_MAGIC) ends the
      * handshake in QMIG_HS_LEGACY instead of failing. */
     bool allow_legacy;
+    /*
+     * A unidirectional transport (file:, exec:, snapshots): nobody
+     * answers.  A source engine writes a one-way header (a HELLO
+     * carrying the final configuration and its digest) and is DONE at
+     * once, or FAILED when its own configuration breaks a rule; a
+     * destination engine (the loader) checks such a header like a
+     * HELLO, adopting every item, sends nothing, and is DONE or FAILED
+     * after it.  A one-way header is written in max_version only.
+     * Both sides must agree on this flag: a one-way header on a two-way
+     * channel, or the reverse, fails.
+     */
+    bool oneway;
     /*
      * The schema's channel plan (the generated *_channel_plan()); NULL:
      * no channels beyond the main one.
@@ -281,45 +296,128 @@ long qmig_channel_map_accept(QmigChannelMap *map, const uint8_t *buf,
 /* Whether every expected channel has arrived. */
 bool qmig_channel_map_complete(const QmigChannelMap *map);
 
-/* --- a blocking driver over a file descriptor -------------------------- */
+/* --- a blocking driver over a transport -------------------------------- */
 
 /*
  * For tools and tests; QEMU drives the engine from its own channels.
  * Each call takes a timeout in milliseconds (positive) that bounds the
  * whole call: every wait is a poll() limited by the time left, so a
  * silent or slow peer makes the call fail with a clean "timed out"
- * error, never hang.  The fd may be blocking or non-blocking; SIGPIPE
- * is not raised on sockets.  These functions never close @fd.
+ * error, never hang.  Nothing here ever peeks: bytes are taken from the
+ * transport only when they are consumed, so a transport that cannot
+ * peek (TLS) works the same as a plain socket.
+ *
+ * The driver reads and writes through a QmigHsIo, a table of callbacks
+ * over some non-blocking byte stream: a plain fd (qmig_io_fd()), or a
+ * layer that encodes the bytes, such as TLS, whose records do not match
+ * the driver's reads and which may hold decoded bytes the fd no longer
+ * shows as readable.  The driver borrows the QmigHsIo for the call and
+ * never closes or frees what it points to.
  */
+typedef struct QmigHsIo {
+    void *opaque; /* passed to every callback */
+    /*
+     * Read up to @len (> 0) bytes into @buf without blocking.  Returns
+     * the number read (1 to @len), 0 at the end of the stream (the peer
+     * closed it cleanly), or -1 with errno set: EAGAIN or EWOULDBLOCK
+     * when nothing can be read yet (the driver then polls poll_fd for
+     * POLLIN, unless pending() says bytes are buffered), EINTR to be
+     * retried at once, anything else is a failure of the transport
+     * (error() may describe it).  A layer that only has part of a
+     * record answers EAGAIN, not 0.
+     */
+    ssize_t (*read)(void *opaque, void *buf, size_t len);
+    /*
+     * Write up to @len (> 0) bytes of @buf without blocking.  Returns
+     * the number accepted (1 to @len) or -1 with errno set as for read
+     * (EAGAIN: poll poll_fd for POLLOUT, then call again).  The bytes
+     * counted must be handed to the operating system completely: a
+     * layer that could send only part of a record answers EAGAIN and
+     * keeps the rest, and the driver calls it again with the same
+     * @buf and @len (as SSL_write() requires), never with other data.
+     */
+    ssize_t (*write)(void *opaque, const void *buf, size_t len);
+    /* The fd to poll before reading or writing; negative: none (an
+     * error). */
+    int (*poll_fd)(void *opaque);
+    /*
+     * Bytes the layer has already received and decoded, which read()
+     * returns without any new input on poll_fd.  The driver calls read()
+     * without polling while this is non-zero: polling first would wait
+     * for input the peer may never send (the classic TLS pitfall).  A
+     * layer may also answer non-zero to have read() report an end of
+     * stream or a failure it already knows of.  The deadline still
+     * bounds the call if read() then delivers nothing.  NULL: the layer
+     * buffers nothing (a plain fd).
+     */
+    size_t (*pending)(void *opaque);
+    /*
+     * Optional (may be NULL): a description of the last failure of read
+     * or write, valid until the next call on the layer; NULL: the driver
+     * uses strerror(errno).
+     */
+    const char *(*error)(void *opaque);
+} QmigHsIo;
 
 /*
- * Run the handshake @hs on @fd until it is over: send the engine's
+ * A QmigHsIo over the file descriptor @fd (a socket, pipe or terminal;
+ * blocking or not: sockets are read with MSG_DONTWAIT, other fds only
+ * after poll() reports them ready).  No state: opaque holds @fd, and
+ * nothing needs freeing.  Sockets never raise SIGPIPE.
+ */
+QmigHsIo qmig_io_fd(int fd);
+
+/*
+ * Run the handshake @hs over @io until it is over: send the engine's
  * output, feed it what arrives (and EOF), and stop when it is DONE or
  * LEGACY (true) or FAILED (false, after a best-effort send of its
  * REJECT or ABORT, with every reason in the error; the reasons stay
- * available through qmig_hs_reason()).  Also false on a deadline or an
- * I/O error; the engine's state then stays WAITING.  Bytes received
- * after the handshake are in qmig_hs_unconsumed().
+ * available through qmig_hs_reason()).  A connection reset by the peer
+ * counts as its end (the engine then fails with a reason).  Also false
+ * on a deadline or an I/O error, with the engine's state WAITING, or
+ * DONE when it was the final CONFIRM that could not be sent (the peer
+ * cannot have finished): the return value, not the state, says whether
+ * the handshake succeeded on this connection.  Bytes received
+ * after the handshake are in qmig_hs_unconsumed(); bytes the layer
+ * buffered beyond them stay in the layer.
  */
-bool qmig_hs_run_fd(QmigHs *hs, int fd, int timeout_ms, QmigError **errp);
+bool qmig_hs_run_io(QmigHs *hs, const QmigHsIo *io, int timeout_ms,
+                    QmigError **errp);
 
 /* Send the channel header of channel @name (see
- * qmig_channel_header_encode()) on @fd within @timeout_ms. */
-bool qmig_channel_send_header_fd(int fd, unsigned version,
+ * qmig_channel_header_encode()) on @io within @timeout_ms. */
+bool qmig_channel_send_header_io(const QmigHsIo *io, unsigned version,
                                  const uint8_t session[16], const char *name,
                                  int timeout_ms, QmigError **errp);
 
 /*
  * Receive the QMIG_CHANNEL_HEADER_SIZE bytes of a channel header from
- * @fd within @timeout_ms into @out (to give to
+ * @io within @timeout_ms into @out (to give to
  * qmig_channel_map_accept()); fails on a deadline, EOF or I/O error.
  * Reads nothing beyond the header.
  */
-bool qmig_channel_recv_header_fd(int fd,
+bool qmig_channel_recv_header_io(const QmigHsIo *io,
                                  uint8_t out[QMIG_CHANNEL_HEADER_SIZE],
                                  int timeout_ms, QmigError **errp);
 
 /* Write all @len bytes, or read exactly @len bytes, within @timeout_ms. */
+bool qmig_io_write_full(const QmigHsIo *io, const void *data, size_t len,
+                        int timeout_ms, QmigError **errp);
+bool qmig_io_read_full(const QmigHsIo *io, void *data, size_t len,
+                       int timeout_ms, QmigError **errp);
+
+/*
+ * The same over a file descriptor: each is its _io counterpart over
+ * qmig_io_fd(@fd), after checking that @fd is not negative.  These
+ * functions never close @fd.
+ */
+bool qmig_hs_run_fd(QmigHs *hs, int fd, int timeout_ms, QmigError **errp);
+bool qmig_channel_send_header_fd(int fd, unsigned version,
+                                 const uint8_t session[16], const char *name,
+                                 int timeout_ms, QmigError **errp);
+bool qmig_channel_recv_header_fd(int fd,
+                                 uint8_t out[QMIG_CHANNEL_HEADER_SIZE],
+                                 int timeout_ms, QmigError **errp);
 bool qmig_fd_write_full(int fd, const void *data, size_t len,
                         int timeout_ms, QmigError **errp);
 bool qmig_fd_read_full(int fd, void *data, size_t len, int timeout_ms,
