@@ -19,7 +19,8 @@ outdir=$build/bench
 python=${PYTHON:-python3}
 
 bv=$build/bench/bench-validate
-for f in "$gen" "$bc" "$bv"; do
+bh=$build/bench/bench-handshake
+for f in "$gen" "$bc" "$bv" "$bh"; do
     if [ ! -x "$f" ]; then
         echo "bench: $f not built (run make first)" >&2
         exit 2
@@ -93,6 +94,10 @@ awk -v tms="$target_ms" -v tmib="$target_mib" '
 echo
 echo "libqmig: validation and JSON decoding (in process)"
 "$bv"
+
+echo
+echo "libqmig: the migration handshake (engine, loopback TCP and UNIX)"
+"$bh" || true
 
 if [ -n "$real_args" ]; then
     echo
