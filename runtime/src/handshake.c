@@ -27,7 +27,8 @@ typedef struct Buf {
     uint8_t *data;
     size_t len, off; /* valid bytes are data[off, len) */
     size_t cap;
-    size_t mark; /* output: where the frame being encoded starts */
+    size_t mark;   /* output: where the frame being encoded starts */
+    bool overflow; /* output: that frame outgrew QMIG_HS_FRAME_MAX */
 } Buf;
 
 struct QmigHs {
@@ -160,6 +161,7 @@ static int append_text(const char *text, size_t len, void *opaque)
     /* Stop as soon as the payload cannot fit a frame. */
     if (len > QMIG_HS_FRAME_MAX + QMIG_HS_FRAME_HEADER_SIZE ||
         b->len + len > b->mark + QMIG_HS_FRAME_HEADER_SIZE + QMIG_HS_FRAME_MAX) {
+        b->overflow = true;
         return -1;
     }
     return buf_append(b, text, len) ? 0 : -1;
@@ -186,14 +188,22 @@ static bool send_msg(QmigHs *hs, unsigned version, unsigned type,
     static const uint8_t zero[QMIG_HS_FRAME_HEADER_SIZE];
     buf_compact(&hs->out);
     size_t start = hs->out.mark = hs->out.len;
+    hs->out.overflow = false;
     bool ok = msg && buf_append(&hs->out, zero, sizeof(zero)) &&
               json_dump_callback(msg, append_text, &hs->out,
                                  JSON_COMPACT) == 0;
     json_decref(msg);
     if (!ok) {
+        bool too_big = hs->out.overflow;
         hs->out.len = start;
-        add_reason(hs, "cannot encode the %s message",
-                   qmig_hs_message_name(type));
+        if (too_big) {
+            add_reason(hs, "the %s message exceeds the frame maximum of %u "
+                           "bytes (too many device sections?)",
+                       qmig_hs_message_name(type), QMIG_HS_FRAME_MAX);
+        } else {
+            add_reason(hs, "cannot encode the %s message",
+                       qmig_hs_message_name(type));
+        }
         hs->state = QMIG_HS_FAILED;
         return false;
     }
@@ -779,8 +789,10 @@ QmigHs *qmig_hs_new(const QmigHsOptions *opts, const void *config,
     } else if (opts->side == QMIG_SIDE_SOURCE) {
         memcpy(hs->session, opts->session, 16);
         if (!send_hello(hs)) {
+            qmig_error_setg(errp, "handshake: %s",
+                            hs->n_reasons ? hs->reasons[hs->n_reasons - 1]
+                                          : "cannot encode HELLO");
             qmig_hs_free(hs);
-            qmig_error_setg(errp, "handshake: cannot encode HELLO");
             return NULL;
         }
     }

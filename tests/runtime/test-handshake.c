@@ -1340,6 +1340,32 @@ static void test_oneway_mixups(void **state)
     qmig_config_clear(&dst.cfg);
 }
 
+static void test_hello_too_big(void **state)
+{
+    (void)state;
+    /* 20,000 sections of 60 characters cannot fit a 1 MiB HELLO: the
+     * source says so instead of sending a frame the peer must refuse. */
+    enum { N = 20000 };
+    static char names[N][64];
+    static QmigHsDevice devs[N];
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(names[i], sizeof(names[i]),
+                 "0000:00:%02x.%u/a-rather-long-device-path/section-%05u",
+                 i % 32, i % 8, i);
+        devs[i] = (QmigHsDevice){names[i], i, 1, 1};
+    }
+    Side src;
+    side_init(&src, QMIG_SIDE_SOURCE);
+    src.opts.devices = devs;
+    src.opts.n_devices = N;
+    QmigError *err = NULL;
+    assert_null(qmig_hs_new(&src.opts, &src.cfg, &err));
+    assert_non_null(strstr(qmig_error_message(err),
+                           "exceeds the frame maximum of 1048576 bytes"));
+    qmig_error_free(err);
+    qmig_config_clear(&src.cfg);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1368,6 +1394,7 @@ int main(void)
         cmocka_unit_test(test_channel_header),
         cmocka_unit_test(test_channel_map),
         cmocka_unit_test(test_channel_map_from_hs),
+        cmocka_unit_test(test_hello_too_big),
         cmocka_unit_test(test_oneway_agree),
         cmocka_unit_test(test_oneway_failures),
         cmocka_unit_test(test_oneway_mixups),
