@@ -50,6 +50,12 @@ struct QmigHs {
     uint64_t digest;
     unsigned sent, received; /* handshake frames, both directions */
     uint64_t oneway_digest;  /* loader: the digest the header carries */
+    /*
+     * Message trees to free once the output is on its way (the next
+     * call on the engine): freeing a HELLO of a thousand device
+     * sections takes longer than sending it, and the peer is waiting.
+     */
+    json_t *graveyard;
     /* The local and the agreed configuration as qmig_config_to_json()
      * documents, computed once: every step reads them. */
     json_t *local_doc, *agreed_doc;
@@ -145,6 +151,22 @@ static void set_failure_error(const QmigHs *hs, QmigError **errp)
     free(all);
 }
 
+/* Free @v (consumed) later: see QmigHs.graveyard. */
+static void bury(QmigHs *hs, json_t *v)
+{
+    if (!hs->graveyard) {
+        hs->graveyard = json_array();
+    }
+    /* Without room in the graveyard, append_new frees @v at once. */
+    json_array_append_new(hs->graveyard, v);
+}
+
+static void dig_out(QmigHs *hs)
+{
+    json_decref(hs->graveyard);
+    hs->graveyard = NULL;
+}
+
 /* Move the unsent bytes to the front, so that offsets stay put. */
 static void buf_compact(Buf *b)
 {
@@ -192,7 +214,7 @@ static bool send_msg(QmigHs *hs, unsigned version, unsigned type,
     bool ok = msg && buf_append(&hs->out, zero, sizeof(zero)) &&
               json_dump_callback(msg, append_text, &hs->out,
                                  JSON_COMPACT) == 0;
-    json_decref(msg);
+    bury(hs, msg);
     if (!ok) {
         bool too_big = hs->out.overflow;
         hs->out.len = start;
@@ -819,6 +841,7 @@ void qmig_hs_free(QmigHs *hs)
     json_decref(hs->offered_versions);
     json_decref(hs->local_doc);
     json_decref(hs->agreed_doc);
+    dig_out(hs);
     free(hs);
 }
 
@@ -1135,7 +1158,7 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
         check_devices(hs, devs);
     }
     free(values);
-    json_decref(msg);
+    bury(hs, msg);
     if (hs->n_reasons || !hs->agreed) {
         json_decref(reply_feats);
         fail(hs, hs->opts.oneway ? 0 : QMIG_HS_MSG_REJECT);
@@ -1410,6 +1433,7 @@ bool qmig_hs_feed(QmigHs *hs, const void *data, size_t len,
         qmig_error_setg(errp, "handshake: no engine or data");
         return false;
     }
+    dig_out(hs);
     if (hs->state == QMIG_HS_WAITING) {
         if (!buf_append(&hs->in, data, len)) {
             add_reason(hs, "out of memory");

@@ -344,7 +344,7 @@ bool qmig_hs_run_io(QmigHs *hs, const QmigHsIo *io, int timeout_ms,
                             strerror(errno));
             return false;
         }
-        uint8_t buf[4096];
+        uint8_t buf[16384];
         ssize_t n = io->read(io->opaque, buf, sizeof(buf));
         if (n < 0 && errno == ECONNRESET) {
             /* The peer closed with our bytes unread (TCP's RST): for the
