@@ -581,6 +581,18 @@ static void hex(const uint8_t *b, size_t n, char *out)
     }
 }
 
+/* The handshake ended LEGACY: the exit status, 0 when it is allowed
+ * (the stream would be loaded as it is). */
+static int report_legacy(const Options *o, const char *what)
+{
+    fprintf(stderr, "qmig-handshake: %s\n", what);
+    if (!o->allow_legacy) {
+        return 1;
+    }
+    printf("{\"legacy\": true}\n");
+    return fflush(stdout) ? 1 : 0;
+}
+
 static int print_result(const QmigHs *hs, json_t *channels)
 {
     QmigError *err = NULL;
@@ -770,13 +782,8 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
         goto out;
     }
     if (qmig_hs_state(hs) != QMIG_HS_DONE) {
-        fprintf(stderr, "qmig-handshake: the peer speaks the legacy "
-                        "migration stream\n");
-        if (o->allow_legacy) {
-            /* Fallback allowed: the stream would be loaded as is. */
-            printf("{\"legacy\": true}\n");
-            status = fflush(stdout) ? 1 : 0;
-        }
+        status = report_legacy(o, "the peer speaks the legacy migration "
+                                  "stream");
         goto out;
     }
     map = qmig_channel_map_from_hs(hs, &err);
@@ -1037,12 +1044,8 @@ static int run_load(QmigHs *hs, const Addr *a, const Options *o)
         goto out;
     }
     if (qmig_hs_state(hs) != QMIG_HS_DONE) {
-        fprintf(stderr, "qmig-handshake: the stream is a legacy migration "
-                        "stream (no one-way header)\n");
-        if (o->allow_legacy) {
-            printf("{\"legacy\": true}\n");
-            status = fflush(stdout) ? 1 : 0;
-        }
+        status = report_legacy(o, "the stream is a legacy migration stream "
+                                  "(no one-way header)");
         goto out;
     }
     size_t used = 0;
