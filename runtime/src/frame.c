@@ -357,3 +357,16 @@ bool qmig_channel_map_complete(const QmigChannelMap *map)
 {
     return map && map->n_seen == map->n;
 }
+
+bool qmig_channel_map_release(QmigChannelMap *map, size_t index,
+                              QmigError **errp)
+{
+    if (!map || index >= map->n || !map->seen[index]) {
+        qmig_error_setg(errp, "channel %zu: not connected, cannot be "
+                              "released", index);
+        return false;
+    }
+    map->seen[index] = false;
+    map->n_seen--;
+    return true;
+}

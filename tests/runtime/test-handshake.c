@@ -937,6 +937,18 @@ static void test_channel_map(void **state)
     assert_int_equal(qmig_channel_map_accept(map, mfd, sizeof(mfd), NULL),
                      -1);
     assert_false(qmig_channel_map_complete(map));
+    /* Reconnection (postcopy recovery): a released name may come back,
+     * once; a name not connected cannot be released. */
+    assert_true(qmig_channel_header_encode(2, session_a, "multifd/0", h,
+                                           NULL));
+    long idx = qmig_channel_map_accept(map, h, sizeof(h), NULL);
+    assert_true(idx >= 0);
+    assert_int_equal(qmig_channel_map_accept(map, h, sizeof(h), NULL), -1);
+    assert_true(qmig_channel_map_release(map, (size_t)idx, NULL));
+    assert_false(qmig_channel_map_release(map, (size_t)idx, &err));
+    test_expect_error(&err, "channel 0: not connected, cannot be released");
+    assert_int_equal(qmig_channel_map_accept(map, h, sizeof(h), NULL), idx);
+    assert_false(qmig_channel_map_release(map, 9999, NULL));
     qmig_channel_map_free(map);
     /* Duplicate names in the plan. */
     const char *dup[] = {"a", "b", "a"};
@@ -1366,6 +1378,41 @@ static void test_hello_too_big(void **state)
     qmig_config_clear(&src.cfg);
 }
 
+static void test_oneway_every_cut(void **state)
+{
+    (void)state;
+    /* A loader fed every prefix of a one-way header and then the end of
+     * the stream fails with the same clear reason, and sends nothing;
+     * fed the rest afterwards (no end), it is DONE. */
+    Side src, dst;
+    pair_init(&src, &dst);
+    set_cap(&src, CAP_MULTIFD, true);
+    QmigHs *w = oneway_writer(&src);
+    size_t len;
+    const uint8_t *hdr = qmig_hs_output(w, &len);
+    dst.opts.oneway = true;
+    for (size_t cut = 0; cut < len; cut++) {
+        QmigHs *l = qmig_hs_new(&dst.opts, &dst.cfg, NULL);
+        assert_true(qmig_hs_feed(l, hdr, cut, NULL));
+        assert_int_equal(qmig_hs_state(l), QMIG_HS_WAITING);
+        QmigHs *l2 = qmig_hs_new(&dst.opts, &dst.cfg, NULL);
+        assert_true(qmig_hs_feed(l2, hdr, cut, NULL));
+        assert_true(qmig_hs_feed(l2, hdr + cut, len - cut, NULL));
+        assert_int_equal(qmig_hs_state(l2), QMIG_HS_DONE);
+        assert_false(qmig_hs_feed_eof(l, NULL));
+        assert_true(has_reason(l, "the stream ended inside the one-way "
+                                  "header"));
+        size_t out;
+        qmig_hs_output(l, &out);
+        assert_int_equal(out, 0);
+        qmig_hs_free(l);
+        qmig_hs_free(l2);
+    }
+    qmig_hs_free(w);
+    qmig_config_clear(&src.cfg);
+    qmig_config_clear(&dst.cfg);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1396,6 +1443,7 @@ int main(void)
         cmocka_unit_test(test_channel_map_from_hs),
         cmocka_unit_test(test_hello_too_big),
         cmocka_unit_test(test_oneway_agree),
+        cmocka_unit_test(test_oneway_every_cut),
         cmocka_unit_test(test_oneway_failures),
         cmocka_unit_test(test_oneway_mixups),
         cmocka_unit_test(test_driver_agree),

@@ -296,6 +296,16 @@ long qmig_channel_map_accept(QmigChannelMap *map, const uint8_t *buf,
 /* Whether every expected channel has arrived. */
 bool qmig_channel_map_complete(const QmigChannelMap *map);
 
+/*
+ * The connection of channel @index (as returned by
+ * qmig_channel_map_accept()) is gone: its name may connect again, as
+ * when a paused postcopy migration recovers and the source reconnects
+ * its channels with the same session id.  Fails when @index is not
+ * connected.
+ */
+bool qmig_channel_map_release(QmigChannelMap *map, size_t index,
+                              QmigError **errp);
+
 /* --- a blocking driver over a transport -------------------------------- */
 
 /*
