@@ -3,6 +3,7 @@
  * in both directions, over real sockets with the real driver.
  *
  *   hs-disconnect [--transport unix|tcp] [--reject] [--stride N]
+ *                 [--version N]
  *                 [--timeout MS] [--max-ms MS] [--verbose]
  *
  * The parent is a relay between two forked children (no exec), each
@@ -100,7 +101,8 @@ static struct {
     int hard_ms;    /* the hard deadline of an iteration */
     bool verbose;
     bool reject; /* the REJECT scenario */
-} opt = {false, 1, 5000, 2000, 0, false, false};
+    unsigned version; /* --version: both sides speak only this one */
+} opt = {false, 1, 5000, 2000, 0, false, false, 0};
 
 /* --- the configuration of both sides -------------------------------------- */
 
@@ -145,6 +147,8 @@ static void make_options(QmigHsOptions *o, int side)
         .devices = devices,
         .n_devices = sizeof(devices) / sizeof(devices[0]),
         .plan = plan,
+        .min_version = opt.version,
+        .max_version = opt.version,
     };
     for (int i = 0; i < 16; i++) {
         o->session[i] = (uint8_t)(i * 29 + 7);
@@ -1154,7 +1158,7 @@ static int usage(void)
     fprintf(stderr, "usage: hs-disconnect [--transport unix|tcp] [--reject] "
                     "[--stride N]\n"
                     "                     [--timeout MS] [--max-ms MS] "
-                    "[--verbose]\n");
+                    "[--version N] [--verbose]\n");
     return 2;
 }
 
@@ -1194,6 +1198,11 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--max-ms") && val &&
                    parse_int(val, 1, 600000, &v)) {
             opt.max_ms = (int)v;
+            i++;
+        } else if (!strcmp(a, "--version") && val &&
+                   parse_int(val, QMIG_HS_VERSION_MIN, QMIG_HS_VERSION_MAX,
+                             &v)) {
+            opt.version = (unsigned)v;
             i++;
         } else {
             return usage();
@@ -1308,7 +1317,8 @@ int main(int argc, char **argv)
     }
     if (done_false_notes) {
         printf("note: %u runs where qmig_hs_run_fd() failed on an I/O error "
-               "with the engine DONE (its comment says WAITING)\n",
+               "with the engine DONE (the final CONFIRM could not be sent; "
+               "the return value decides, as documented)\n",
                done_false_notes);
     }
     printf("%s in %.1f s\n", failures ? "FAILED" : "ok",
