@@ -21,6 +21,8 @@
 #define MAX_DEVICES 65536
 #define MAX_REASONS 1024
 #define MAX_STRING 256
+/* A device entry: four numbers and their spaces, then a section id. */
+#define MAX_DEVICE_STRING (4 * 11 + MAX_STRING)
 #define MAX_PLAN 1024
 
 typedef struct Buf {
@@ -582,10 +584,14 @@ static bool compute_channels(QmigHs *hs, const void *config)
 
 /*
  * A device section travels as one string, "INSTANCE VERSION MIN-VERSION
- * SECTION" in decimal, the section id last so that it may hold any
- * character.  With a thousand sections, JSON objects (or arrays) of
- * numbers would triple the HELLO and the work of both sides: jansson
- * allocates a value per number and prints each with snprintf.
+ * SHARED SUFFIX" in decimal: the section id is the first SHARED
+ * characters of the previous entry's section id followed by SUFFIX
+ * (front coding: QEMU's ids repeat long prefixes such as PCI paths), and
+ * comes last, so that it may hold any character.  With a thousand
+ * sections, JSON objects (or arrays) of numbers would triple the HELLO
+ * and the work of both sides: jansson allocates a value per number and
+ * prints each with snprintf, and it parses some 150 instructions per
+ * byte, so every byte saved counts.
  */
 static char *put_u32(char *p, uint32_t v)
 {
@@ -639,15 +645,23 @@ static bool section_valid(const char *s)
 static json_t *devices_json(const QmigHs *hs)
 {
     json_t *arr = json_array();
-    char buf[3 * 11 + MAX_STRING + 1];
+    char buf[MAX_DEVICE_STRING + 1];
+    const char *prev = "";
     for (size_t i = 0; arr && i < hs->opts.n_devices; i++) {
         const QmigHsDevice *d = &hs->opts.devices[i];
+        /* Printable ASCII of at most MAX_STRING: see section_valid(). */
+        const char *section = d->section;
+        uint32_t shared = 0;
+        while (prev[shared] && prev[shared] == section[shared]) {
+            shared++;
+        }
         char *p = put_u32(buf, d->instance);
         p = put_u32(p, d->version);
         p = put_u32(p, d->min_version);
-        /* Printable ASCII of at most MAX_STRING: see section_valid(). */
-        size_t n = strlen(d->section);
-        memcpy(p, d->section, n);
+        p = put_u32(p, shared);
+        size_t n = strlen(section + shared);
+        memcpy(p, section + shared, n);
+        prev = section;
         if (json_array_append_new(
                 arr, json_stringn_nocheck(buf, (size_t)(p - buf) + n))) {
             json_decref(arr);
@@ -857,23 +871,33 @@ static void check_devices(QmigHs *hs, const json_t *devs)
         add_reason(hs, "out of memory");
         return;
     }
+    /* The previous and the current section id (front coded). */
+    char prev[MAX_STRING + 1] = "", section[MAX_STRING + 1];
+    size_t prev_len = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *text = get_string(json_array_get(devs, i));
-        const char *section = text;
-        uint32_t inst, ver, minv;
-        if (section) {
-            section = get_u32(section, &inst);
-        }
-        if (section) {
-            section = get_u32(section, &ver);
-        }
-        if (section) {
-            section = get_u32(section, &minv);
-        }
-        if (!section || !*section) {
+        const json_t *jv = json_array_get(devs, i);
+        const char *p = json_is_string(jv) &&
+                                json_string_length(jv) <= MAX_DEVICE_STRING
+                            ? json_string_value(jv)
+                            : NULL;
+        uint32_t inst, ver, minv, shared = 0;
+        p = p ? get_u32(p, &inst) : NULL;
+        p = p ? get_u32(p, &ver) : NULL;
+        p = p ? get_u32(p, &minv) : NULL;
+        p = p ? get_u32(p, &shared) : NULL;
+        size_t suffix = p ? strlen(p) : 0;
+        if (!p || shared > prev_len || shared + suffix == 0 ||
+            shared + suffix > MAX_STRING ||
+            (size_t)(p - json_string_value(jv)) + suffix !=
+                json_string_length(jv)) {
+            /* Later entries build on this one: stop here. */
             add_reason(hs, "malformed device entry %zu", i);
-            continue;
+            break;
         }
+        memcpy(section, prev, shared);
+        memcpy(section + shared, p, suffix + 1);
+        prev_len = shared + suffix;
+        memcpy(prev, section, prev_len + 1);
         /* Both sides usually list the sections in the same order:
          * try the same position first, then search. */
         size_t k = 0;

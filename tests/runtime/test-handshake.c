@@ -1413,6 +1413,80 @@ static void test_oneway_every_cut(void **state)
     qmig_config_clear(&dst.cfg);
 }
 
+/* A HELLO of @src with its "devices" member replaced by @devices. */
+static uint8_t *hello_with_devices(Side *src, const char *devices,
+                                   size_t *len)
+{
+    QmigHs *s = qmig_hs_new(&src->opts, &src->cfg, NULL);
+    size_t n;
+    const uint8_t *out = qmig_hs_output(s, &n);
+    char *text = strndup((const char *)out + QMIG_HS_FRAME_HEADER_SIZE,
+                         n - QMIG_HS_FRAME_HEADER_SIZE);
+    char *d = strstr(text, "\"devices\":[");
+    char *end = strchr(d, ']');
+    size_t plen = (size_t)(d - text) + strlen("\"devices\":") +
+                  strlen(devices) + strlen(end + 1);
+    char *payload = malloc(plen + 1);
+    snprintf(payload, plen + 1, "%.*s\"devices\":%s%s", (int)(d - text),
+             text, devices, end + 1);
+    uint8_t *f = qmig_hs_frame_encode(1, QMIG_HS_MSG_HELLO, payload,
+                                      strlen(payload), len, NULL);
+    free(payload);
+    free(text);
+    qmig_hs_free(s);
+    return f;
+}
+
+static void test_device_encoding(void **state)
+{
+    (void)state;
+    /* Front coding: shared prefixes, a section that is a prefix of the
+     * previous one, one with spaces, and one of the longest length. */
+    static char longest[257];
+    memset(longest, 'x', 256);
+    static const char *names[] = {
+        "0000:00:02.0/virtio-net", "0000:00:02.0/virtio-net-ext",
+        "0000:00:02.0/virtio", "0000:00:03.0/a b  c", "timer", longest,
+        "0000:00:02.0/virtio-net"};
+    QmigHsDevice devs[7];
+    for (unsigned i = 0; i < 7; i++) {
+        devs[i] = (QmigHsDevice){names[i], i == 6 ? 1 : 0, 3, 1};
+    }
+    Side src, dst;
+    pair_init(&src, &dst);
+    src.opts.devices = dst.opts.devices = devs;
+    src.opts.n_devices = dst.opts.n_devices = 7;
+    Run r = run(&src, &dst, 0);
+    expect_done(&r);
+    run_free(&r, &src, &dst);
+
+    /* Malformed entries: each a clear reason, never a crash. */
+    const char *bad[] = {
+        "[\"0 3 1 1 ram\"]",          /* shares with nothing */
+        "[\"0 3 1 0 ram\",\"0 3 1 4 x\"]", /* shares more than there is */
+        "[\"0 3 1 0 \"]",             /* an empty section id */
+        "[\"0 3 1 ram\"]",            /* a number missing */
+        "[\"00 3 1 0 ram\"]",         /* a leading zero */
+        "[\"4294967296 3 1 0 ram\"]", /* out of range */
+        "[7]",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        pair_init(&src, &dst);
+        size_t len;
+        uint8_t *f = hello_with_devices(&src, bad[i], &len);
+        QmigHs *d = qmig_hs_new(&dst.opts, &dst.cfg, NULL);
+        qmig_hs_feed(d, f, len, NULL);
+        if (!has_reason(d, "malformed device entry")) {
+            dump_reasons(d, "destination");
+            fail_msg("devices %s: no 'malformed device entry'", bad[i]);
+        }
+        free(f);
+        qmig_hs_free(d);
+        qmig_config_clear(&src.cfg);
+        qmig_config_clear(&dst.cfg);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1442,6 +1516,7 @@ int main(void)
         cmocka_unit_test(test_channel_map),
         cmocka_unit_test(test_channel_map_from_hs),
         cmocka_unit_test(test_hello_too_big),
+        cmocka_unit_test(test_device_encoding),
         cmocka_unit_test(test_oneway_agree),
         cmocka_unit_test(test_oneway_every_cut),
         cmocka_unit_test(test_oneway_failures),
