@@ -91,6 +91,15 @@ long qmig_hs_frame_decode(const uint8_t *buf, size_t len, QmigHsFrame *out,
     return 0;
 }
 
+void qmig__hs_frame_header(uint8_t *out, uint16_t version, uint16_t type,
+                           uint32_t len)
+{
+    put_be32(out, QMIG_HS_MAGIC);
+    put_be16(out + 4, version);
+    put_be16(out + 6, type);
+    put_be32(out + 8, len);
+}
+
 uint8_t *qmig_hs_frame_encode(uint16_t version, uint16_t type,
                               const void *payload, size_t len,
                               size_t *out_len, QmigError **errp)
@@ -107,10 +116,7 @@ uint8_t *qmig_hs_frame_encode(uint16_t version, uint16_t type,
         qmig_error_setg(errp, "out of memory");
         return NULL;
     }
-    put_be32(buf, QMIG_HS_MAGIC);
-    put_be16(buf + 4, version);
-    put_be16(buf + 6, type);
-    put_be32(buf + 8, (uint32_t)len);
+    qmig__hs_frame_header(buf, version, type, (uint32_t)len);
     if (len) {
         memcpy(buf + QMIG_HS_FRAME_HEADER_SIZE, payload, len);
     }

@@ -191,13 +191,6 @@ static int append_text(const char *text, size_t len, void *opaque)
     return buf_append(b, text, len) ? 0 : -1;
 }
 
-static void put_be(uint8_t *p, uint32_t v, int bytes)
-{
-    for (int i = bytes - 1; i >= 0; i--, v >>= 8) {
-        p[i] = (uint8_t)v;
-    }
-}
-
 /*
  * Queue a message (consuming @msg); on failure to encode, the handshake
  * fails.  The JSON text is written straight after a reserved frame
@@ -232,11 +225,8 @@ static bool send_msg(QmigHs *hs, unsigned version, unsigned type,
         return false;
     }
     size_t len = hs->out.len - start - QMIG_HS_FRAME_HEADER_SIZE;
-    uint8_t *h = hs->out.data + start;
-    put_be(h, QMIG_HS_MAGIC, 4);
-    put_be(h + 4, version, 2);
-    put_be(h + 6, type, 2);
-    put_be(h + 8, (uint32_t)len, 4);
+    qmig__hs_frame_header(hs->out.data + start, (uint16_t)version,
+                          (uint16_t)type, (uint32_t)len);
     hs->sent++;
     return true;
 }

@@ -55,6 +55,10 @@ struct json_t *qmig__config_to_value(const void *config, bool with_defaults,
 bool qmig__config_from_value(void *config, struct json_t *root,
                              QmigError **errp);
 
+/* Write the QMIG_HS_FRAME_HEADER_SIZE-byte frame header at @out. */
+void qmig__hs_frame_header(uint8_t *out, uint16_t version, uint16_t type,
+                           uint32_t len);
+
 /* "boolean", "integer", ... as used in messages. */
 const char *qmig__type_name(QmigValueType type);
 
