@@ -629,6 +629,37 @@ static int print_result(const QmigHs *hs, json_t *channels)
     return fflush(stdout) ? 1 : 0;
 }
 
+/*
+ * Read the test payload of stream @name from @io: a 4-byte big-endian
+ * length and payload_for(@name).  Its size goes to *plen.
+ */
+static bool read_payload(const QmigHsIo *io, const char *name,
+                         int timeout_ms, uint32_t *plen, QmigError **errp)
+{
+    uint8_t len[4];
+    char payload[PAYLOAD_MAX + 1], expect[128];
+    if (!qmig_io_read_full(io, len, 4, timeout_ms, errp)) {
+        return false;
+    }
+    *plen = (uint32_t)len[0] << 24 | (uint32_t)len[1] << 16 |
+            (uint32_t)len[2] << 8 | len[3];
+    if (*plen > PAYLOAD_MAX) {
+        qmig_error_setg(errp, "payload of %u bytes is too large",
+                        (unsigned)*plen);
+        return false;
+    }
+    if (!qmig_io_read_full(io, payload, *plen, timeout_ms, errp)) {
+        return false;
+    }
+    payload[*plen] = '\0';
+    payload_for(name, expect, sizeof(expect));
+    if (strcmp(payload, expect)) {
+        qmig_error_setg(errp, "unexpected payload");
+        return false;
+    }
+    return true;
+}
+
 static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
 {
     int fd = connect_addr(a, o->addr, o->timeout_ms);
@@ -801,8 +832,6 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
             goto out;
         }
         uint8_t hdr[QMIG_CHANNEL_HEADER_SIZE];
-        uint8_t len[4];
-        char payload[PAYLOAD_MAX + 1], expect[128];
         long idx = -1;
         /* Under --tls-sim, the layer's handshake comes first; then the
          * header is read as ordinary data, never peeked. */
@@ -822,24 +851,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
         }
         const char *name = qmig_hs_channel(hs, (size_t)idx);
         uint32_t plen = 0;
-        bool ok = qmig_io_read_full(&cc.io, len, 4, o->timeout_ms, &err);
-        if (ok) {
-            plen = (uint32_t)len[0] << 24 | (uint32_t)len[1] << 16 |
-                   (uint32_t)len[2] << 8 | len[3];
-            if (plen > PAYLOAD_MAX) {
-                qmig_error_setg(&err, "payload of %u bytes is too large",
-                                (unsigned)plen);
-                ok = false;
-            }
-        }
-        ok = ok &&
-             qmig_io_read_full(&cc.io, payload, plen, o->timeout_ms, &err);
-        payload[ok ? plen : 0] = '\0';
-        payload_for(name, expect, sizeof(expect));
-        if (ok && strcmp(payload, expect)) {
-            qmig_error_setg(&err, "unexpected payload");
-            ok = false;
-        }
+        bool ok = read_payload(&cc.io, name, o->timeout_ms, &plen, &err);
         char ack = ACK_BYTE;
         ok = ok && qmig_io_write_full(&cc.io, &ack, 1, o->timeout_ms, &err);
         tls_sim_conn_close(&cc);
@@ -1006,21 +1018,50 @@ static int run_write(QmigHs *hs, const Addr *a, const Options *o)
     return print_result(hs, channels);
 }
 
-/* Read exactly @len stream bytes: first what the engine read past the
- * header, then from @fd. */
-static bool stream_read(QmigHs *hs, size_t *used, int fd, void *buf,
-                        size_t len, int timeout_ms, QmigError **errp)
+/*
+ * The stream after a one-way header, as a QmigHsIo: first the bytes the
+ * engine read past the header (qmig_hs_unconsumed()), then the fd.
+ */
+typedef struct StreamAfterHeader {
+    const QmigHs *hs;
+    size_t used;
+    QmigHsIo fd_io;
+} StreamAfterHeader;
+
+static size_t sah_pending(void *opaque)
 {
+    StreamAfterHeader *st = opaque;
     size_t have;
-    const uint8_t *rest = qmig_hs_unconsumed(hs, &have);
-    size_t take = have - *used < len ? have - *used : len;
-    if (take) {
-        memcpy(buf, rest + *used, take);
-        *used += take;
+    qmig_hs_unconsumed(st->hs, &have);
+    return have - st->used;
+}
+
+static ssize_t sah_read(void *opaque, void *buf, size_t len)
+{
+    StreamAfterHeader *st = opaque;
+    size_t left = sah_pending(st);
+    if (!left) {
+        return st->fd_io.read(st->fd_io.opaque, buf, len);
     }
-    return take == len ||
-           qmig_fd_read_full(fd, (uint8_t *)buf + take, len - take,
-                             timeout_ms, errp);
+    size_t have, n = left < len ? left : len;
+    memcpy(buf, qmig_hs_unconsumed(st->hs, &have) + st->used, n);
+    st->used += n;
+    return (ssize_t)n;
+}
+
+static ssize_t sah_write(void *opaque, const void *buf, size_t len)
+{
+    (void)opaque;
+    (void)buf;
+    (void)len;
+    errno = EBADF; /* a one-way stream is never written back */
+    return -1;
+}
+
+static int sah_poll_fd(void *opaque)
+{
+    StreamAfterHeader *st = opaque;
+    return st->fd_io.poll_fd(st->fd_io.opaque);
 }
 
 static int run_load(QmigHs *hs, const Addr *a, const Options *o)
@@ -1048,31 +1089,13 @@ static int run_load(QmigHs *hs, const Addr *a, const Options *o)
                                   "(no one-way header)");
         goto out;
     }
-    size_t used = 0;
+    StreamAfterHeader st = {hs, 0, qmig_io_fd(fd)};
+    QmigHsIo stream = {.opaque = &st, .read = sah_read, .write = sah_write,
+                       .poll_fd = sah_poll_fd, .pending = sah_pending};
     for (size_t i = 0; i <= qmig_hs_n_channels(hs); i++) {
         const char *name = stream_name(hs, i);
-        uint8_t len[4];
-        char payload[PAYLOAD_MAX + 1], expect[128];
         uint32_t plen = 0;
-        bool ok = stream_read(hs, &used, fd, len, 4, o->timeout_ms, &err);
-        if (ok) {
-            plen = (uint32_t)len[0] << 24 | (uint32_t)len[1] << 16 |
-                   (uint32_t)len[2] << 8 | len[3];
-            if (plen > PAYLOAD_MAX) {
-                qmig_error_setg(&err, "payload of %u bytes is too large",
-                                (unsigned)plen);
-                ok = false;
-            }
-        }
-        ok = ok && stream_read(hs, &used, fd, payload, plen, o->timeout_ms,
-                               &err);
-        payload[ok ? plen : 0] = '\0';
-        payload_for(name, expect, sizeof(expect));
-        if (ok && strcmp(payload, expect)) {
-            qmig_error_setg(&err, "unexpected payload");
-            ok = false;
-        }
-        if (!ok) {
+        if (!read_payload(&stream, name, o->timeout_ms, &plen, &err)) {
             fprintf(stderr, "qmig-handshake: stream of %s: %s\n", name,
                     qmig_error_message(err));
             qmig_error_free(err);
