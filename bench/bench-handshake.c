@@ -175,13 +175,16 @@ static int serve(int lfd, QmigMigrationConfig *dst, const QmigHsOptions *dopt,
                  int runs)
 {
     for (int i = 0; i < runs; i++) {
+        /* Like the source, and like qmig-handshake listen, the engine is
+         * ready before the connection arrives. */
+        QmigHs *d = qmig_hs_new(dopt, dst, NULL);
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0) {
+            qmig_hs_free(d);
             return 1;
         }
         int one_ = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one_, sizeof(one_));
-        QmigHs *d = qmig_hs_new(dopt, dst, NULL);
         bool ok = d && qmig_hs_run_fd(d, fd, TIMEOUT_MS, NULL) &&
                   qmig_hs_state(d) == QMIG_HS_DONE;
         char done = ok ? 'D' : 'F';

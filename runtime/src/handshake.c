@@ -53,9 +53,10 @@ struct QmigHs {
     unsigned sent, received; /* handshake frames, both directions */
     uint64_t oneway_digest;  /* loader: the digest the header carries */
     /*
-     * Message trees to free once the output is on its way (the next
-     * call on the engine): freeing a HELLO of a thousand device
-     * sections takes longer than sending it, and the peer is waiting.
+     * Message trees freed with the engine, not when they are done with:
+     * freeing a HELLO of a thousand device sections takes longer than
+     * sending it, and the peer (or the migration) is waiting.  There are
+     * at most three (HELLO, ACCEPT and CONFIRM on one side).
      */
     json_t *graveyard;
     /* The local and the agreed configuration as qmig_config_to_json()
@@ -153,7 +154,7 @@ static void set_failure_error(const QmigHs *hs, QmigError **errp)
     free(all);
 }
 
-/* Free @v (consumed) later: see QmigHs.graveyard. */
+/* Free @v (consumed) with the engine: see QmigHs.graveyard. */
 static void bury(QmigHs *hs, json_t *v)
 {
     if (!hs->graveyard) {
@@ -812,7 +813,10 @@ QmigHs *qmig_hs_new(const QmigHsOptions *opts, const void *config,
     if (opts->side == QMIG_SIDE_SOURCE && opts->oneway) {
         memcpy(hs->session, opts->session, 16);
         write_oneway(hs);
-    } else if (opts->side == QMIG_SIDE_SOURCE) {
+    } else if (opts->side == QMIG_SIDE_DESTINATION) {
+        /* While it waits for HELLO, the destination has time for this. */
+        local_doc(hs);
+    } else {
         memcpy(hs->session, opts->session, 16);
         if (!send_hello(hs)) {
             qmig_error_setg(errp, "handshake: %s",
@@ -1447,7 +1451,6 @@ bool qmig_hs_feed(QmigHs *hs, const void *data, size_t len,
         qmig_error_setg(errp, "handshake: no engine or data");
         return false;
     }
-    dig_out(hs);
     if (hs->state == QMIG_HS_WAITING) {
         if (!buf_append(&hs->in, data, len)) {
             add_reason(hs, "out of memory");
