@@ -185,7 +185,8 @@ static int append_text(const char *text, size_t len, void *opaque)
     Buf *b = opaque;
     /* Stop as soon as the payload cannot fit a frame. */
     if (len > QMIG_HS_FRAME_MAX + QMIG_HS_FRAME_HEADER_SIZE ||
-        b->len + len > b->mark + QMIG_HS_FRAME_HEADER_SIZE + QMIG_HS_FRAME_MAX) {
+        b->len + len >
+            b->mark + QMIG_HS_FRAME_HEADER_SIZE + QMIG_HS_FRAME_MAX) {
         b->overflow = true;
         return -1;
     }
