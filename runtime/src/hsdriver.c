@@ -79,6 +79,11 @@ static ssize_t fd_read(void *opaque, void *buf, size_t len)
     if (n < 0 && errno == ENOTSOCK) {
         n = read(fd, buf, len);
     }
+    if (n < 0 && errno == ECONNRESET) {
+        /* The peer closed with our bytes unread (TCP's RST): the end of
+         * the stream, which the engine and the callers can explain. */
+        n = 0;
+    }
     return n;
 }
 
@@ -346,11 +351,6 @@ bool qmig_hs_run_io(QmigHs *hs, const QmigHsIo *io, int timeout_ms,
         }
         uint8_t buf[16384];
         ssize_t n = io->read(io->opaque, buf, sizeof(buf));
-        if (n < 0 && errno == ECONNRESET) {
-            /* The peer closed with our bytes unread (TCP's RST): for the
-             * engine, the end of the stream, which it can explain. */
-            n = 0;
-        }
         if (n < 0) {
             int err = errno;
             if (retry_errno(err)) {

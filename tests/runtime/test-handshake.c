@@ -43,26 +43,6 @@ static const QmigHandshakeFeature hs_features[] = {
 
 static QmigSchemaDesc hs_schema;
 
-static unsigned plan(const void *config, QmigChannelRef *out, unsigned max)
-{
-    const QmigConfigHeader *h = config;
-    unsigned n = 0;
-    if (n < max) {
-        out[n] = (QmigChannelRef){CH_MAIN, 0};
-    }
-    n++;
-    if (qmig_capset_has(&h->caps, CAP_MULTIFD)) {
-        unsigned count = (unsigned)qmig_config_effective_uint(config,
-                                                              P_CHANNELS);
-        for (unsigned i = 0; i < count; i++, n++) {
-            if (n < max) {
-                out[n] = (QmigChannelRef){CH_MULTIFD, i};
-            }
-        }
-    }
-    return n;
-}
-
 static const QmigHsDevice devs_a[] = {
     {"ram", 0, 4, 4},
     {"0000:00:02.0/virtio-net", 0, 11, 1},
@@ -86,7 +66,7 @@ static void side_init(Side *s, QmigSide side)
     s->opts.host_page_size = 4096;
     s->opts.devices = devs_a;
     s->opts.n_devices = 3;
-    s->opts.plan = plan;
+    s->opts.plan = test_channel_plan;
     for (int i = 0; i < 16; i++) {
         s->opts.session[i] = (uint8_t)(0xa0 + i);
         s->opts.uuid[i] = (uint8_t)i;
@@ -98,6 +78,12 @@ static void pair_init(Side *src, Side *dst)
 {
     side_init(src, QMIG_SIDE_SOURCE);
     side_init(dst, QMIG_SIDE_DESTINATION);
+}
+
+static void pair_clear(Side *src, Side *dst)
+{
+    qmig_config_clear(&src->cfg);
+    qmig_config_clear(&dst->cfg);
 }
 
 static void set_cap(Side *s, unsigned cap, bool on)
@@ -159,8 +145,7 @@ static void run_free(Run *r, Side *src, Side *dst)
 {
     qmig_hs_free(r->src);
     qmig_hs_free(r->dst);
-    qmig_config_clear(&src->cfg);
-    qmig_config_clear(&dst->cfg);
+    pair_clear(src, dst);
 }
 
 static bool has_reason(const QmigHs *hs, const char *part)
@@ -523,8 +508,7 @@ static void test_legacy(void **state)
     assert_non_null(strstr(qmig_error_message(err), "unknown channel magic"));
     qmig_error_free(err);
     qmig_hs_free(hs);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 }
 
 /* Data after the final frame belongs to the migration stream. */
@@ -551,8 +535,7 @@ static void test_trailing_data(void **state)
     free(buf);
     qmig_hs_free(s);
     qmig_hs_free(d);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 }
 
 /* --- truncation and garbage ---------------------------------------------- */
@@ -799,8 +782,7 @@ static void test_garbage(void **state)
         free(abort_msg.data);
         qmig_hs_free(hs);
     }
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 }
 
 static void test_confirm_mismatch(void **state)
@@ -820,8 +802,7 @@ static void test_confirm_mismatch(void **state)
     assert_true(has_reason(d, "different agreed configuration"));
     free(f);
     qmig_hs_free(d);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 }
 
 /* --- named channels ------------------------------------------------------ */
@@ -1066,8 +1047,7 @@ static void test_driver_agree(void **state)
     close(sv[1]);
     qmig_hs_free(s);
     qmig_hs_free(d);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 }
 
 static void test_driver_reject(void **state)
@@ -1096,8 +1076,7 @@ static void test_driver_reject(void **state)
     close(sv[1]);
     qmig_hs_free(s);
     qmig_hs_free(d);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 }
 
 static void test_driver_deadlines(void **state)
@@ -1230,8 +1209,7 @@ static void test_oneway_agree(void **state)
     assert_memory_equal(rest, "QEVM...", 7);
     qmig_hs_free(w);
     qmig_hs_free(l);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 }
 
 static void test_oneway_failures(void **state)
@@ -1257,8 +1235,7 @@ static void test_oneway_failures(void **state)
     assert_true(has_reason(l, "device 'timer' instance 0: not present"));
     qmig_hs_free(w);
     qmig_hs_free(l);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 
     /* A writer whose own configuration breaks a rule writes nothing. */
     pair_init(&src, &dst);
@@ -1270,8 +1247,7 @@ static void test_oneway_failures(void **state)
     qmig_hs_output(w, &len);
     assert_int_equal(len, 0);
     qmig_hs_free(w);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 
     /* One version only: a loader that does not speak it refuses. */
     pair_init(&src, &dst);
@@ -1282,8 +1258,7 @@ static void test_oneway_failures(void **state)
     assert_true(has_reason(l, "no common protocol version"));
     qmig_hs_free(w);
     qmig_hs_free(l);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 
     /* The stream ends inside the header. */
     pair_init(&src, &dst);
@@ -1296,8 +1271,7 @@ static void test_oneway_failures(void **state)
     assert_true(has_reason(l, "the stream ended inside the one-way header"));
     qmig_hs_free(w);
     qmig_hs_free(l);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 }
 
 static void test_oneway_mixups(void **state)
@@ -1348,8 +1322,7 @@ static void test_oneway_mixups(void **state)
     free(copy);
     qmig_hs_free(w);
     qmig_hs_free(l);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 }
 
 static void test_hello_too_big(void **state)
@@ -1409,8 +1382,7 @@ static void test_oneway_every_cut(void **state)
         qmig_hs_free(l2);
     }
     qmig_hs_free(w);
-    qmig_config_clear(&src.cfg);
-    qmig_config_clear(&dst.cfg);
+    pair_clear(&src, &dst);
 }
 
 /* A HELLO of @src with its "devices" member replaced by @devices. */

@@ -30,26 +30,6 @@
 
 /* --- the handshake setup (the test schema: multifd, 2 channels) ---------- */
 
-static unsigned plan(const void *config, QmigChannelRef *out, unsigned max)
-{
-    const QmigConfigHeader *h = config;
-    unsigned n = 0;
-    if (n < max) {
-        out[n] = (QmigChannelRef){CH_MAIN, 0};
-    }
-    n++;
-    if (qmig_capset_has(&h->caps, CAP_MULTIFD)) {
-        unsigned count =
-            (unsigned)qmig_config_effective_uint(config, P_CHANNELS);
-        for (unsigned i = 0; i < count; i++, n++) {
-            if (n < max) {
-                out[n] = (QmigChannelRef){CH_MULTIFD, i};
-            }
-        }
-    }
-    return n;
-}
-
 typedef struct Side {
     TestConfig cfg;
     QmigHsOptions opts;
@@ -66,7 +46,7 @@ static void side_init(Side *s, QmigSide side)
     s->opts.machine = "pc-q35-10.0";
     s->opts.target_page_size = 4096;
     s->opts.host_page_size = 4096;
-    s->opts.plan = plan;
+    s->opts.plan = test_channel_plan;
     for (int i = 0; i < 16; i++) {
         s->opts.session[i] = (uint8_t)(0xb0 + i);
     }

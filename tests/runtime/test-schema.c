@@ -291,3 +291,24 @@ void test_decode(TestConfig *c, const char *json, const char *msg)
         assert_null(err);
     }
 }
+
+unsigned test_channel_plan(const void *config, QmigChannelRef *out,
+                           unsigned max)
+{
+    const QmigConfigHeader *h = config;
+    unsigned n = 0;
+    if (n < max) {
+        out[n] = (QmigChannelRef){CH_MAIN, 0};
+    }
+    n++;
+    if (qmig_capset_has(&h->caps, CAP_MULTIFD)) {
+        unsigned count = (unsigned)qmig_config_effective_uint(config,
+                                                              P_CHANNELS);
+        for (unsigned i = 0; i < count; i++, n++) {
+            if (n < max) {
+                out[n] = (QmigChannelRef){CH_MULTIFD, i};
+            }
+        }
+    }
+    return n;
+}

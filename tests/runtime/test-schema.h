@@ -107,4 +107,12 @@ void test_decode(TestConfig *c, const char *json, const char *msg);
 /* Assert an error *errp with message @msg, free it and reset *errp. */
 void test_expect_error(QmigError **errp, const char *msg);
 
+/*
+ * The channel plan of the handshake tests, in the shape of a generated
+ * *_channel_plan(): main, then multifd-channels multifd channels when
+ * multifd is on.
+ */
+unsigned test_channel_plan(const void *config, QmigChannelRef *out,
+                           unsigned max);
+
 #endif /* TEST_SCHEMA_H */

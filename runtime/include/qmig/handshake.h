@@ -382,8 +382,9 @@ QmigHsIo qmig_io_fd(int fd);
  * output, feed it what arrives (and EOF), and stop when it is DONE or
  * LEGACY (true) or FAILED (false, after a best-effort send of its
  * REJECT or ABORT, with every reason in the error; the reasons stay
- * available through qmig_hs_reason()).  A connection reset by the peer
- * counts as its end (the engine then fails with a reason).  Also false
+ * available through qmig_hs_reason()).  (qmig_io_fd() reports a
+ * connection reset by the peer as the end of the stream, so the engine
+ * fails with a reason.)  Also false
  * on a deadline or an I/O error, with the engine's state WAITING, or
  * DONE when it was the final CONFIRM that could not be sent (the peer
  * cannot have finished): the return value, not the state, says whether
