@@ -5,6 +5,9 @@
 # Directory laid out like shared/qemu-qapi (real QEMU schemas); empty
 # disables the suites and benchmarks that need real data.
 QEMU_QAPI_DIR ?= $(if $(wildcard ../shared/qemu-qapi/.),../shared/qemu-qapi,)
+# QEMU's source (tarball or tree); empty disables the suites that build
+# and run real QEMU.  Only the plain build uses it, never the sanitizers.
+QEMU_SRC ?= $(firstword $(wildcard ../shared/qemu-src/qemu-*.tar.xz))
 FUZZ_SECONDS ?= 600
 MESON_TEST_ARGS ?= --print-errorlogs --num-processes 2
 
@@ -15,7 +18,7 @@ QMIG_GEN := $(BUILD)/generator/qmig-gen
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1 \
            UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 
-.PHONY: all deps configure build run check check-asan bench fuzz fuzz-config fuzz-handshake clean
+.PHONY: all deps configure build run qemu check check-asan bench fuzz fuzz-config fuzz-handshake clean
 
 all: run
 
@@ -23,7 +26,7 @@ deps:
 	@scripts/install-deps.sh
 
 configure: deps
-	@scripts/meson-setup.sh $(BUILD) "$(QEMU_QAPI_DIR)"
+	@scripts/meson-setup.sh $(BUILD) "$(QEMU_QAPI_DIR)" "$(QEMU_SRC)"
 
 build: configure
 	ninja -C $(BUILD)
@@ -38,11 +41,16 @@ run: build
 	@echo "documentation:     $(BUILD)/docs/html/index.html"
 	@echo "manual pages:      $(BUILD)/docs/man/"
 
-check: all
+# QEMU from QEMU_SRC, built once and reused while its inputs are
+# unchanged (qemu/scripts/build-qemu.sh, with ccache).
+qemu: configure
+	$(if $(QEMU_SRC),ninja -C $(BUILD) qemu,@echo "QEMU_SRC not set: no QEMU to build")
+
+check: all qemu
 	meson test -C $(BUILD) $(MESON_TEST_ARGS)
 
 check-asan: deps
-	@scripts/meson-setup.sh build-asan "$(QEMU_QAPI_DIR)" \
+	@scripts/meson-setup.sh build-asan "$(QEMU_QAPI_DIR)" "" \
 	    -Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C build-asan
 	$(SAN_ENV) meson test -C build-asan $(MESON_TEST_ARGS)
@@ -51,7 +59,7 @@ bench: build
 	bench/run.sh $(BUILD) "$(QEMU_QAPI_DIR)"
 
 fuzz: deps
-	@CC=clang scripts/meson-setup.sh build-fuzz "$(QEMU_QAPI_DIR)" \
+	@CC=clang scripts/meson-setup.sh build-fuzz "$(QEMU_QAPI_DIR)" "" \
 	    -Dfuzz=true -Dwerror=false
 	ninja -C build-fuzz fuzz/fuzz-frontend
 	mkdir -p build-fuzz/fuzz-work/corpus build-fuzz/fuzz-work/artifacts
@@ -63,7 +71,7 @@ fuzz: deps
 
 # Configuration decoding and validation; FUZZ_SECONDS as above.
 fuzz-config: deps
-	@CC=clang scripts/meson-setup.sh build-fuzz "$(QEMU_QAPI_DIR)" \
+	@CC=clang scripts/meson-setup.sh build-fuzz "$(QEMU_QAPI_DIR)" "" \
 	    -Dfuzz=true -Dwerror=false
 	ninja -C build-fuzz fuzz/fuzz-config
 	mkdir -p build-fuzz/fuzz-config-work/corpus build-fuzz/fuzz-config-work/artifacts
@@ -74,7 +82,7 @@ fuzz-config: deps
 
 # The handshake: frame decoding, then message decoding, FUZZ_SECONDS each.
 fuzz-handshake: deps
-	@CC=clang scripts/meson-setup.sh build-fuzz "$(QEMU_QAPI_DIR)" \
+	@CC=clang scripts/meson-setup.sh build-fuzz "$(QEMU_QAPI_DIR)" "" \
 	    -Dfuzz=true -Dwerror=false
 	ninja -C build-fuzz fuzz/fuzz-hs-frame fuzz/fuzz-hs-message
 	for t in frame message; do \
