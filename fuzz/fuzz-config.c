@@ -37,12 +37,10 @@ static void round_trip(const QmigMigrationConfig *config,
 {
     QmigError *err = NULL;
     char *json = qmig_config_to_json(config, false, &err);
-    if (!json) {
-        /* Only values jansson cannot represent may fail to encode. */
-        FUZZ_CHECK(err != NULL && qmig_error_message(err)[0] != '\0');
-        qmig_error_free(err);
-        return;
-    }
+    /* json-c holds every value a decoded configuration can have
+     * (uint64 included): encoding never fails. */
+    FUZZ_CHECK(json != NULL);
+    qmig_error_free(err);
     QmigMigrationConfig again;
     qmig_migration_config_init(&again);
     again.header.has_transport = config->header.has_transport;

@@ -80,6 +80,42 @@ static const char *c_str(QmigGen *gen, const char *s)
     return out;
 }
 
+/*
+ * An 'if' condition as a C preprocessor expression, exactly as QEMU's
+ * scripts/qapi/common.py cgen_ifcond() writes it: "defined(A)",
+ * "!defined(A)", "defined(A) && (defined(B) || defined(C))"; NULL when
+ * unconditional.
+ */
+static const char *cgen_ifcond_nested(QmigGen *gen, const QmigIfCond *c,
+                                      bool need_parens)
+{
+    switch (c->kind) {
+    case QMIG_IF_NAME:
+        return qmig_arena_printf(gen->arena, "defined(%s)", c->name);
+    case QMIG_IF_NOT:
+        return qmig_arena_printf(gen->arena, "!%s",
+                                 cgen_ifcond_nested(gen, c->operands[0],
+                                                    true));
+    case QMIG_IF_ALL:
+    case QMIG_IF_ANY: {
+        const char *op = c->kind == QMIG_IF_ALL ? " && " : " || ";
+        char *s = "";
+        for (size_t i = 0; i < c->n_operands; i++) {
+            s = qmig_arena_printf(gen->arena, "%s%s%s", s, i ? op : "",
+                                  cgen_ifcond_nested(gen, c->operands[i],
+                                                     true));
+        }
+        return need_parens ? qmig_arena_printf(gen->arena, "(%s)", s) : s;
+    }
+    }
+    return "";
+}
+
+static const char *cgen_ifcond(QmigGen *gen, const QmigIfCond *c)
+{
+    return c ? cgen_ifcond_nested(gen, c, false) : NULL;
+}
+
 /* "file:line" of a metadata node, for comments and rule locations. */
 static const char *location(QmigGen *gen, const QmigInfo *info)
 {
@@ -232,10 +268,12 @@ static void emit_cap_enum(QmigGen *gen, QmigOutput *h)
                     gen->meta->cap_enum->name, gen->type_prefix);
     for (size_t i = 0; i < gen->meta->caps.len; i++) {
         const QmigMetaCap *cap = gen->meta->caps.items[i];
-        qmig_out_printf(h, "    %s = %u, /* %s%s%s */\n", cap_const(gen, cap),
+        const char *cond = cgen_ifcond(gen, cap->qapi->ifcond);
+        qmig_out_printf(h, "    %s = %u, /* %s%s%s%s%s */\n", cap_const(gen, cap),
                         (unsigned)i, cap->name,
                         cap->since ? ", since " : "",
-                        cap->since ? cap->since : "");
+                        cap->since ? cap->since : "",
+                        cond ? ", if " : "", cond ? comment_text(gen, cond) : "");
     }
     qmig_out_printf(h, "    %sCAP__MAX = %u,\n} %sCap;\n\n",
                     gen->upper_prefix, (unsigned)gen->meta->caps.len,
@@ -284,10 +322,13 @@ static void emit_value_enums(QmigGen *gen, QmigOutput *h)
                            "enum {\n", enm->name);
         for (size_t k = 0; k < enm->values.len; k++) {
             const QmigMember *v = enm->values.items[k];
-            qmig_out_printf(h, "    %s%s = %u,\n", gen->upper_prefix,
+            const char *cond = cgen_ifcond(gen, v->ifcond);
+            qmig_out_printf(h, "    %s%s = %u,%s%s%s\n", gen->upper_prefix,
                             qmig_c_enum_const(gen->arena, enm->name, v->name,
                                               enm->prefix),
-                            (unsigned)k);
+                            (unsigned)k, cond ? " /* if " : "",
+                            cond ? comment_text(gen, cond) : "",
+                            cond ? " */" : "");
         }
         qmig_out_puts(h, "};\n\n");
     }
@@ -408,12 +449,16 @@ static void emit_cap_table(QmigGen *gen, QmigOutput *c)
                         "        .handshake = %s,\n"
                         "        .since = %s,\n"
                         "        .flags = %s,\n"
-                        "        .transports = %s,\n"
-                        "    },\n",
+                        "        .transports = %s,\n",
                         cap_const(gen, cap), c_str(gen, cap->name),
                         side_const(cap->side), handshake_const(cap->handshake),
                         c_str(gen, cap->since), flags_of(cap->status),
                         transports);
+        if (cap->qapi->ifcond) {
+            qmig_out_printf(c, "        .ifcond = %s,\n",
+                            c_str(gen, cgen_ifcond(gen, cap->qapi->ifcond)));
+        }
+        qmig_out_puts(c, "    },\n");
     }
     qmig_out_puts(c, "};\n\n");
 }
@@ -466,6 +511,17 @@ static int rule_index(const QmigMetadata *meta, const QmigMetaRule *rule)
     return -1;
 }
 
+/* Whether some value of @enm has an 'if' condition. */
+static bool enum_has_ifcond(const QmigEntity *enm)
+{
+    for (size_t k = 0; k < enm->values.len; k++) {
+        if (((const QmigMember *)enm->values.items[k])->ifcond) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void emit_enum_value_tables(QmigGen *gen, QmigOutput *c)
 {
     QmigPtrVec enums = param_enums(gen);
@@ -476,6 +532,17 @@ static void emit_enum_value_tables(QmigGen *gen, QmigOutput *c)
         for (size_t k = 0; k < enm->values.len; k++) {
             const QmigMember *v = enm->values.items[k];
             qmig_out_printf(c, "    %s,\n", c_str(gen, v->name));
+        }
+        qmig_out_puts(c, "};\n\n");
+        if (!enum_has_ifcond(enm)) {
+            continue;
+        }
+        qmig_out_printf(c, "static const char *const value_ifs_%s[] = {\n",
+                        member(gen, enm->name));
+        for (size_t k = 0; k < enm->values.len; k++) {
+            const QmigMember *v = enm->values.items[k];
+            qmig_out_printf(c, "    %s,\n",
+                            c_str(gen, cgen_ifcond(gen, v->ifcond)));
         }
         qmig_out_puts(c, "};\n\n");
     }
@@ -613,6 +680,10 @@ static void emit_param_table(QmigGen *gen, QmigOutput *c)
                             member(gen, param->type->name),
                             (unsigned)param->type->values.len,
                             allowed_mask(gen, param));
+            if (enum_has_ifcond(param->type)) {
+                qmig_out_printf(c, "        .enum_value_ifs = value_ifs_%s,\n",
+                                member(gen, param->type->name));
+            }
         }
         emit_param_default(gen, c, param);
         qmig_out_printf(c,
@@ -622,8 +693,7 @@ static void emit_param_table(QmigGen *gen, QmigOutput *c)
                         "        .handshake = %s,\n"
                         "        .since = %s,\n"
                         "        .flags = %s,\n"
-                        "        .capability = %d,\n"
-                        "    },\n",
+                        "        .capability = %d,\n",
                         param->range_rule
                             ? rule_index(gen->meta, param->range_rule)
                             : -1,
@@ -636,6 +706,15 @@ static void emit_param_table(QmigGen *gen, QmigOutput *c)
                         param->capability
                             ? cap_index(gen->meta, param->capability)
                             : -1);
+        if (param->value_check == QMIG_META_VALUE_CHECK_BITMAP_ALIAS_MAP) {
+            qmig_out_puts(c, "        .value_check = "
+                             "QMIG_VALUE_CHECK_BITMAP_ALIAS_MAP,\n");
+        }
+        if (param->qapi->ifcond) {
+            qmig_out_printf(c, "        .ifcond = %s,\n",
+                            c_str(gen, cgen_ifcond(gen, param->qapi->ifcond)));
+        }
+        qmig_out_puts(c, "    },\n");
     }
     qmig_out_puts(c, "};\n\n");
 }

@@ -31,6 +31,9 @@ const char *const qmig_status_names[] = {"stable", "unstable", "deprecated",
                                          NULL};
 const char *const qmig_transport_names[] = {"tcp",  "unix", "vsock", "fd",
                                             "exec", "rdma", "file",  NULL};
+const char *const qmig_value_check_names[] = {"none", "bitmap-alias-map",
+                                              NULL};
+
 const char *const qmig_unit_names[] = {"none",
                                        "bytes",
                                        "bytes-per-second",
@@ -603,7 +606,7 @@ static void def_parameter(Loader *l, const QmigExpr *expr)
                     KEYS("parameter", "side", "handshake"),
                     KEYS("capability", "default", "min", "max", "range-rule",
                          "range-message", "power-of-two", "values", "unit",
-                         "since", "status"));
+                         "value-check", "since", "status"));
     const char *name = expr->info->defn_name;
     QmigMetaParam *other = qmig_strmap_get(l->params, name);
     if (other) {
@@ -622,6 +625,8 @@ static void def_parameter(Loader *l, const QmigExpr *expr)
     param->status = get_enum(l, expr, "status", qmig_status_names, 0);
     /* "none" is the absence of a unit, not a value to write. */
     param->unit = get_enum(l, expr, "unit", qmig_unit_names + 1, -1) + 1;
+    param->value_check =
+        get_enum(l, expr, "value-check", qmig_value_check_names + 1, -1) + 1;
     param->since = get_string(l, expr, expr->value, "since");
     const char *cap = get_string(l, expr, expr->value, "capability");
     if (cap) {
@@ -1503,6 +1508,12 @@ static void check_range(Loader *l, QmigMetaParam *param)
                      type_name(param));
             }
         }
+    }
+    if (param->value_check != QMIG_META_VALUE_CHECK_NONE &&
+        param->kind != QMIG_PARAM_LIST) {
+        fail(l, param->info, "value-check '%s' needs a list parameter; '%s' "
+                             "is '%s'", qmig_value_check_names[param->value_check],
+             param->name, type_name(param));
     }
     if (param->unit != QMIG_UNIT_NONE && param->kind != QMIG_PARAM_INT) {
         fail(l, param->info, "unit '%s' needs an integer parameter; '%s' is "

@@ -60,6 +60,17 @@ extern const char *const qmig_handshake_names[];
 extern const char *const qmig_status_names[];
 extern const char *const qmig_transport_names[];
 extern const char *const qmig_unit_names[];
+extern const char *const qmig_value_check_names[];
+
+/*
+ * Checks of a value's contents that conditions over the configuration
+ * cannot state; each is code in libqmig (QmigValueCheck in
+ * qmig/config.h), named by the metadata.
+ */
+typedef enum QmigMetaValueCheck {
+    QMIG_META_VALUE_CHECK_NONE,
+    QMIG_META_VALUE_CHECK_BITMAP_ALIAS_MAP,
+} QmigMetaValueCheck;
 
 typedef enum QmigUnit {
     QMIG_UNIT_NONE,
@@ -237,6 +248,7 @@ struct QmigMetaParam {
     bool power_of_two;
     QmigPtrVec values; /* ENUM: allowed values (const char *), empty: all */
     QmigUnit unit;
+    QmigMetaValueCheck value_check;
     QmigMetaRule *range_rule; /* NULL when nothing restricts the value */
     /* As written, until the type is known: */
     const QmigValue *default_value;

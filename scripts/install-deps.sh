@@ -6,7 +6,12 @@
 set -eu
 
 PACKAGES="meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
-libjansson-dev libcmocka-dev python3-sphinx graphviz valgrind"
+libjson-c-dev libcmocka-dev python3-sphinx graphviz valgrind"
+# Building QEMU from shared/qemu-src (qemu/scripts/build-qemu.sh): its
+# configure needs these, plus zstd and gnutls for the migration features
+# the suites exercise, and ccache to rebuild it cheaply.
+PACKAGES="$PACKAGES git ccache libglib2.0-dev libpixman-1-dev libfdt-dev \
+flex bison python3-venv libzstd-dev libgnutls28-dev"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -18,10 +18,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
+#include <json-c/json.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,46 +305,97 @@ static char *read_file(const char *path, size_t *len)
 /* --- devices --------------------------------------------------------------- */
 
 typedef struct Devices {
-    json_t *doc; /* owns the section strings */
+    struct json_object *doc; /* owns the section strings */
     QmigHsDevice *items;
     size_t n;
 } Devices;
 
-static bool get_u32(json_t *obj, const char *key, uint32_t *out)
+static struct json_object *member(struct json_object *obj, const char *key)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        json_integer_value(v) > UINT32_MAX) {
+    struct json_object *v = NULL;
+    if (json_object_is_type(obj, json_type_object)) {
+        json_object_object_get_ex(obj, key, &v);
+    }
+    return v;
+}
+
+static bool get_u32(struct json_object *obj, const char *key, uint32_t *out)
+{
+    struct json_object *v = member(obj, key);
+    if (!json_object_is_type(v, json_type_int) ||
+        json_object_get_int64(v) < 0 ||
+        json_object_get_int64(v) > UINT32_MAX) {
         return false;
     }
-    *out = (uint32_t)json_integer_value(v);
+    *out = (uint32_t)json_object_get_int64(v);
+    return true;
+}
+
+/*
+ * Parse the JSON file @path (strict, UTF-8 checked) into *out; false
+ * with a message "PATH:LINE: ERROR" on stderr.
+ */
+static bool load_json_file(const char *path, struct json_object **out)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    if (!text) {
+        return false;
+    }
+    struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+    *out = NULL;
+    if (!tok) {
+        fprintf(stderr, "qmig-handshake: %s: out of memory\n", path);
+        free(text);
+        return false;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+                                    JSON_TOKENER_VALIDATE_UTF8);
+    /* The NUL read_file() adds ends a number at the end of the text. */
+    *out = json_tokener_parse_ex(tok, text, (int)len + 1);
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (e != json_tokener_success || strlen(text) != len) {
+        unsigned line = 1;
+        for (size_t i = 0; i < end && i < len; i++) {
+            line += text[i] == '\n';
+        }
+        fprintf(stderr, "qmig-handshake: %s:%u: %s\n", path, line,
+                e != json_tokener_success ? json_tokener_error_desc(e)
+                                          : "NUL byte");
+        json_object_put(*out);
+        *out = NULL;
+        free(text);
+        return false;
+    }
+    free(text);
     return true;
 }
 
 static bool load_devices(const char *path, Devices *d)
 {
-    json_error_t jerr;
-    d->doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!d->doc) {
-        fprintf(stderr, "qmig-handshake: %s:%d: %s\n", path, jerr.line,
-                jerr.text);
+    if (!load_json_file(path, &d->doc)) {
         return false;
     }
-    if (!json_is_array(d->doc)) {
+    if (!json_object_is_type(d->doc, json_type_array)) {
         fprintf(stderr, "qmig-handshake: %s: expected an array of device "
                         "sections\n", path);
         return false;
     }
-    d->n = json_array_size(d->doc);
+    d->n = json_object_array_length(d->doc);
     d->items = calloc(d->n ? d->n : 1, sizeof(*d->items));
     if (!d->items) {
         return false;
     }
     for (size_t i = 0; i < d->n; i++) {
-        json_t *e = json_array_get(d->doc, i);
+        struct json_object *e = json_object_array_get_idx(d->doc, i);
         QmigHsDevice *dev = &d->items[i];
-        dev->section = json_string_value(json_object_get(e, "section"));
-        if (!json_is_object(e) || !dev->section ||
+        struct json_object *section = member(e, "section");
+        dev->section = json_object_is_type(section, json_type_string)
+                           ? json_object_get_string(section)
+                           : NULL;
+        if (!dev->section ||
             !get_u32(e, "instance", &dev->instance) ||
             !get_u32(e, "version", &dev->version)) {
             fprintf(stderr, "qmig-handshake: %s: device %zu needs "
@@ -352,7 +404,7 @@ static bool load_devices(const char *path, Devices *d)
             return false;
         }
         dev->min_version = dev->version;
-        if (json_object_get(e, "min-version") &&
+        if (json_object_object_get_ex(e, "min-version", NULL) &&
             !get_u32(e, "min-version", &dev->min_version)) {
             fprintf(stderr, "qmig-handshake: %s: device %zu: bad "
                             "\"min-version\"\n", path, i);
@@ -593,18 +645,41 @@ static int report_legacy(const Options *o, const char *what)
     return fflush(stdout) ? 1 : 0;
 }
 
-static int print_result(const QmigHs *hs, json_t *channels)
+/*
+ * Append {"name": NAME, KEY: VALUE...} to @channels: @n pairs of a
+ * const char * key and an int64_t value follow.
+ */
+static void append_channel(struct json_object *channels, const char *name,
+                           int n, ...)
+{
+    struct json_object *e = json_object_new_object();
+    va_list ap;
+    va_start(ap, n);
+    json_object_object_add(e, "name", json_object_new_string(name));
+    for (int i = 0; i < n; i++) {
+        const char *key = va_arg(ap, const char *);
+        int64_t value = va_arg(ap, int64_t);
+        json_object_object_add(e, key, json_object_new_int64(value));
+    }
+    va_end(ap);
+    if (json_object_array_add(channels, e)) {
+        json_object_put(e);
+    }
+}
+
+static int print_result(const QmigHs *hs, struct json_object *channels)
 {
     QmigError *err = NULL;
     char *agreed = qmig_config_to_json(qmig_hs_agreed(hs), true, &err);
-    json_t *adoc = agreed ? json_loads(agreed, 0, NULL) : NULL;
+    /* json-c keeps uint64 values exact. */
+    struct json_object *adoc = agreed ? json_tokener_parse(agreed) : NULL;
     free(agreed);
     if (!adoc) {
         fprintf(stderr, "qmig-handshake: can't encode the agreed "
                         "configuration: %s\n",
                 err ? qmig_error_message(err) : "?");
         qmig_error_free(err);
-        json_decref(channels);
+        json_object_put(channels);
         return 1;
     }
     char session[33], digest[17];
@@ -613,20 +688,27 @@ static int print_result(const QmigHs *hs, json_t *channels)
              (unsigned long long)qmig_hs_digest(hs));
     unsigned sent = qmig_hs_messages_sent(hs);
     unsigned received = qmig_hs_messages_received(hs);
-    json_t *out = json_pack(
-        "{s:i, s:s, s:s, s:o, s:o, s:{s:i, s:i}, s:i}", "version",
-        (json_int_t)qmig_hs_version(hs), "session", session, "digest", digest,
-        "agreed", adoc, "channels", channels, "messages", "sent",
-        (json_int_t)sent, "received", (json_int_t)received, "round-trips",
-        (json_int_t)(sent < received ? sent : received));
-    char *text = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
-    json_decref(out);
-    if (!text) {
-        return 1;
-    }
-    printf("%s\n", text);
-    free(text);
-    return fflush(stdout) ? 1 : 0;
+    struct json_object *out = json_object_new_object();
+    struct json_object *messages = json_object_new_object();
+    json_object_object_add(out, "version",
+                           json_object_new_int64(qmig_hs_version(hs)));
+    json_object_object_add(out, "session", json_object_new_string(session));
+    json_object_object_add(out, "digest", json_object_new_string(digest));
+    json_object_object_add(out, "agreed", adoc);
+    json_object_object_add(out, "channels", channels);
+    json_object_object_add(messages, "sent", json_object_new_int64(sent));
+    json_object_object_add(messages, "received",
+                           json_object_new_int64(received));
+    json_object_object_add(out, "messages", messages);
+    json_object_object_add(
+        out, "round-trips",
+        json_object_new_int64(sent < received ? sent : received));
+    const char *text = json_object_to_json_string_ext(
+        out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                 JSON_C_TO_STRING_NOSLASHESCAPE);
+    int status = text && printf("%s\n", text) >= 0 && !fflush(stdout) ? 0 : 1;
+    json_object_put(out);
+    return status;
 }
 
 /*
@@ -677,7 +759,7 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
         close(fd);
         return 1;
     }
-    json_t *channels = json_array();
+    struct json_object *channels = json_object_new_array();
     int status = 0;
     size_t n = qmig_hs_n_channels(hs);
     int *fds = calloc(n ? n : 1, sizeof(int));
@@ -754,9 +836,7 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
         }
         qmig_error_free(err);
         err = NULL;
-        json_array_append_new(channels,
-                              json_pack("{s:s, s:i}", "name", name, "index",
-                                        (json_int_t)i));
+        append_channel(channels, name, 1, "index", (int64_t)i);
     }
     for (size_t i = 0; i < n; i++) {
         tls_sim_conn_close(&conns[i]);
@@ -770,7 +850,7 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
     tls_sim_conn_close(&mc);
     close(fd);
     if (status) {
-        json_decref(channels);
+        json_object_put(channels);
         return status;
     }
     return print_result(hs, channels);
@@ -787,7 +867,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
     int fd = -1;
     TlsSimConn mc = {0};
     QmigChannelMap *map = NULL;
-    json_t *channels = json_array();
+    struct json_object *channels = json_object_new_array();
     fprintf(stderr, "qmig-handshake: listening on %s\n", bound);
     if (o->ready_file) {
         char tmp[4096];
@@ -862,16 +942,13 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
             qmig_error_free(err);
             goto out;
         }
-        json_array_append_new(channels,
-                              json_pack("{s:s, s:i, s:i, s:i}", "name", name,
-                                        "index", (json_int_t)idx, "arrival",
-                                        (json_int_t)arrival, "payload-bytes",
-                                        (json_int_t)plen));
+        append_channel(channels, name, 3, "index", (int64_t)idx, "arrival",
+                       (int64_t)arrival, "payload-bytes", (int64_t)plen);
     }
     status = print_result(hs, channels);
     channels = NULL;
 out:
-    json_decref(channels);
+    json_object_put(channels);
     qmig_channel_map_free(map);
     tls_sim_conn_close(&mc);
     if (fd >= 0) {
@@ -978,7 +1055,7 @@ static int run_write(QmigHs *hs, const Addr *a, const Options *o)
         return 1;
     }
     bool ok = qmig_hs_run_fd(hs, fd, o->timeout_ms, &err);
-    json_t *channels = json_array();
+    struct json_object *channels = json_object_new_array();
     for (size_t i = 0; ok && i <= qmig_hs_n_channels(hs); i++) {
         char payload[128];
         payload_for(stream_name(hs, i), payload, sizeof(payload));
@@ -987,11 +1064,8 @@ static int run_write(QmigHs *hs, const Addr *a, const Options *o)
         ok = qmig_fd_write_full(fd, len, 4, o->timeout_ms, &err) &&
              qmig_fd_write_full(fd, payload, n, o->timeout_ms, &err);
         if (ok && i > 0) {
-            json_array_append_new(
-                channels, json_pack("{s:s, s:i, s:i}", "name",
-                                    stream_name(hs, i), "index",
-                                    (json_int_t)(i - 1), "payload-bytes",
-                                    (json_int_t)n));
+            append_channel(channels, stream_name(hs, i), 2, "index",
+                           (int64_t)(i - 1), "payload-bytes", (int64_t)n);
         }
     }
     if (!ok) {
@@ -1012,7 +1086,7 @@ static int run_write(QmigHs *hs, const Addr *a, const Options *o)
         if (a->file) {
             unlink(a->file); /* never leave half a stream behind */
         }
-        json_decref(channels);
+        json_object_put(channels);
         return 1;
     }
     return print_result(hs, channels);
@@ -1078,7 +1152,7 @@ static int run_load(QmigHs *hs, const Addr *a, const Options *o)
         return 1;
     }
     int status = 1;
-    json_t *channels = json_array();
+    struct json_object *channels = json_object_new_array();
     if (!qmig_hs_run_fd(hs, fd, o->timeout_ms, &err)) {
         print_reasons(qmig_hs_state(hs) == QMIG_HS_FAILED ? hs : NULL, err);
         qmig_error_free(err);
@@ -1102,10 +1176,8 @@ static int run_load(QmigHs *hs, const Addr *a, const Options *o)
             goto out;
         }
         if (i > 0) {
-            json_array_append_new(
-                channels, json_pack("{s:s, s:i, s:i}", "name", name, "index",
-                                    (json_int_t)(i - 1), "payload-bytes",
-                                    (json_int_t)plen));
+            append_channel(channels, name, 2, "index", (int64_t)(i - 1),
+                           "payload-bytes", (int64_t)plen);
         }
     }
     status = 0;
@@ -1120,7 +1192,7 @@ out:
     if (status == 0 && qmig_hs_state(hs) == QMIG_HS_DONE) {
         return print_result(hs, channels);
     }
-    json_decref(channels);
+    json_object_put(channels);
     return status;
 }
 
@@ -1236,7 +1308,7 @@ int main(int argc, char **argv)
     }
 out:
     qmig_hs_free(hs);
-    json_decref(devs.doc);
+    json_object_put(devs.doc);
     free(devs.items);
     qmig_config_clear(&config);
     free(text);

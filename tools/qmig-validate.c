@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "qmig-migration-types.h"
 #include "qmig-migration-validate.h"
+#include "qmp-schema.h"
 
 /* Configurations are small; a bigger input is a mistake or an attack. */
 #define MAX_INPUT (16u << 20)
@@ -23,7 +26,7 @@ static const char usage_text[] =
     "Usage: qmig-validate [--transport tcp|unix|vsock|fd|exec|rdma|file]\n"
     "                     [--side source|destination] [--format text|json]\n"
     "                     [--host-lacks FACT]... [--target-page-size BYTES]\n"
-    "                     CONFIG.json|-\n"
+    "                     [--qmp-schema FILE] [--print-config] CONFIG.json|-\n"
     "\n"
     "CONFIG is {\"capabilities\": ..., \"parameters\": ..., \"transport\": "
     "...,\n"
@@ -36,6 +39,13 @@ static const char usage_text[] =
     "every fact holds; --host-lacks FACT says one does not (repeatable;\n"
     "--host-lacks help lists the facts).  --target-page-size sets the\n"
     "guest page size rules compare with (default 4096).\n"
+    "\n"
+    "--qmp-schema FILE restricts validation to what one QEMU binary has:\n"
+    "FILE is its query-qmp-schema reply ({\"return\": [...]} or the array).\n"
+    "Capabilities, parameters and enum values the binary lacks are rejected\n"
+    "with QEMU's message; transports it lacks are violations.\n"
+    "--print-config prints the decoded configuration, defaults included,\n"
+    "instead of validating it.\n"
     "\n"
     "Exit status: 0 valid, 1 invalid (every violation is listed), 2 "
     "unusable\n"
@@ -50,6 +60,8 @@ typedef struct Options {
     const char *transport;
     const char *side;
     const char *format;
+    const char *qmp_schema;
+    bool print_config;
     const char *path;
 } Options;
 
@@ -82,6 +94,11 @@ static int parse_options(int argc, char **argv, Options *opts)
             slot = &opts->format;
         } else if (!strcmp(arg, "--target-page-size")) {
             slot = &opts->page_size;
+        } else if (!strcmp(arg, "--qmp-schema")) {
+            slot = &opts->qmp_schema;
+        } else if (!strcmp(arg, "--print-config")) {
+            opts->print_config = true;
+            continue;
         } else if (!strcmp(arg, "--host-lacks")) {
             if (opts->n_host_lacks == MAX_HOST_LACKS) {
                 return usage_error("%s", "too many --host-lacks options");
@@ -113,6 +130,11 @@ static int parse_options(int argc, char **argv, Options *opts)
         strcmp(opts->format, "json")) {
         return usage_error("--format must be text or json, not '%s'",
                            opts->format);
+    }
+    if (opts->qmp_schema && !strcmp(opts->qmp_schema, "-") &&
+        !strcmp(opts->path, "-")) {
+        return usage_error("%s", "CONFIG and --qmp-schema can't both be "
+                                 "stdin");
     }
     return -1;
 }
@@ -236,6 +258,297 @@ static bool apply_flags(QmigMigrationConfig *config, const Options *opts)
     return true;
 }
 
+/* --- the QEMU binary (--qmp-schema) -------------------------------- */
+
+static const char *display_name(const char *path)
+{
+    return strcmp(path, "-") ? path : "<stdin>";
+}
+
+static QmpSchema *load_binary(const char *path)
+{
+    size_t len = 0;
+    char *text = read_input(path, &len);
+    if (!text) {
+        return NULL;
+    }
+    QmigError *err = NULL;
+    QmpSchema *binary = qmp_schema_parse(text, len, &err);
+    if (!binary) {
+        fprintf(stderr, "qmig-validate: %s: %s\n", display_name(path),
+                qmig_error_message(err));
+        qmig_error_free(err);
+    }
+    free(text);
+    return binary;
+}
+
+/*
+ * What QEMU's QObject input visitor says when the arguments of
+ * migrate-set-capabilities / migrate-set-parameters name something the
+ * binary lacks (qapi/qapi-visit-core.c input_type_enum(), which prints
+ * the member's own name, and qapi/qobject-input-visitor.c
+ * qobject_input_check_struct(), which prints the full name: the bare
+ * key at the top level of the arguments).  The path in front is the
+ * one of the configuration document, as for the other decode errors.
+ */
+static bool check_binary_caps(const QmpSchema *binary, struct json_object *caps,
+                              QmigError **errp)
+{
+    if (json_object_is_type(caps, json_type_array)) {
+        size_t n = json_object_array_length(caps);
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *entry = json_object_array_get_idx(caps, i);
+            struct json_object *name;
+            if (json_object_object_get_ex(entry, "capability", &name) &&
+                !qmp_schema_has_capability(binary,
+                                           json_object_get_string(name))) {
+                qmig_error_setg(errp,
+                                "capabilities[%zu].capability: Parameter "
+                                "'capability' does not accept value '%s'",
+                                i, json_object_get_string(name));
+                return false;
+            }
+        }
+    } else if (json_object_is_type(caps, json_type_object)) {
+        json_object_object_foreach(caps, key, value) {
+            (void)value;
+            if (!qmp_schema_has_capability(binary, key)) {
+                qmig_error_setg(errp,
+                                "capabilities.%s: Parameter 'capability' "
+                                "does not accept value '%s'",
+                                key, key);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+typedef struct RefusedParams RefusedParams;
+static void on_refused(void *opaque, unsigned param, const char *message);
+
+/* Parameters the binary refuses are set aside in @refused, as values. */
+static bool check_binary_params(const QmpSchema *binary,
+                                struct json_object *params,
+                                RefusedParams *refused)
+{
+    const QmigSchemaDesc *schema = &qmig_migration_schema;
+    if (!json_object_is_type(params, json_type_object)) {
+        return true;
+    }
+    /* QEMU visits the members it knows, in schema order, ... */
+    for (unsigned i = 0; i < schema->n_params; i++) {
+        const QmigParamDesc *desc = &schema->params[i];
+        struct json_object *value;
+        if (desc->type != QMIG_VALUE_ENUM ||
+            !json_object_object_get_ex(params, desc->name, &value) ||
+            !qmp_schema_has_parameter(binary, desc->name)) {
+            continue;
+        }
+        const char *v = json_object_get_string(value);
+        if (qmp_schema_param_accepts(binary, desc->name, v) == 0) {
+            char message[512];
+            snprintf(message, sizeof(message),
+                     "Parameter '%s' does not accept value '%s'", desc->name,
+                     v);
+            on_refused(refused, i, message);
+        }
+    }
+    /* ... then rejects the members left over. */
+    json_object_object_foreach(params, key, value) {
+        (void)value;
+        int i = qmig_schema_find_param(&qmig_migration_schema, key);
+        if (i >= 0 && !qmp_schema_has_parameter(binary, key)) {
+            char message[512];
+            snprintf(message, sizeof(message),
+                     "Parameter '%s' is unexpected", key);
+            on_refused(refused, (unsigned)i, message);
+        }
+    }
+    return true;
+}
+
+/*
+ * Reject the names of the configuration document @text (already
+ * decoded without error) that the binary lacks; the first one, as QEMU
+ * stops at the first.
+ */
+static bool check_binary_names(const QmpSchema *binary, const char *text,
+                               size_t len, RefusedParams *refused,
+                               QmigError **errp)
+{
+    struct json_tokener *tok = json_tokener_new();
+    struct json_object *root =
+        tok && len <= INT32_MAX ? json_tokener_parse_ex(tok, text, (int)len)
+                                : NULL;
+    json_tokener_free(tok);
+    if (!json_object_is_type(root, json_type_object)) {
+        json_object_put(root);
+        qmig_error_setg(errp, "can't read the configuration again");
+        return false;
+    }
+    bool ok = true;
+    json_object_object_foreach(root, key, value) {
+        if (!strcmp(key, "capabilities")) {
+            ok = check_binary_caps(binary, value, errp);
+        } else if (!strcmp(key, "parameters")) {
+            ok = check_binary_params(binary, value, refused);
+        }
+        if (!ok) {
+            break;
+        }
+    }
+    json_object_put(root);
+    return ok;
+}
+
+static void set_host_lacks(QmigMigrationConfig *config, const char *fact)
+{
+    const QmigSchemaDesc *schema = &qmig_migration_schema;
+    for (unsigned i = 0; i < schema->n_envs && i < 64; i++) {
+        if (!strcmp(schema->envs[i].name, fact)) {
+            config->header.host_lacks |= UINT64_C(1) << i;
+        }
+    }
+}
+
+/*
+ * Host facts the schema shows: the COLO commands exist only with
+ * CONFIG_REPLICATION, UnixSocketAddress's 'abstract' only with
+ * CONFIG_LINUX.  Present does not prove the fact in older QEMUs, where
+ * they were unconditional; absent proves it does not hold.
+ */
+static void apply_binary_facts(QmigMigrationConfig *config,
+                               const QmpSchema *binary)
+{
+    if (!qmp_schema_has_command(binary, "query-colo-status") &&
+        !qmp_schema_has_command(binary, "x-colo-lost-heartbeat")) {
+        set_host_lacks(config, "replication");
+    }
+    if (qmp_schema_unix_address_has(binary, "abstract") == 0) {
+        set_host_lacks(config, "linux");
+    }
+}
+
+/*
+ * A transport whose address the binary's schema lacks: QEMU's visitor
+ * rejects the 'channels' of migrate / migrate-incoming.  Reported as a
+ * violation, next to the rules about transports.
+ */
+static char transport_message[128];
+static const QmigRuleDesc binary_rules[] = {
+    {
+        .id = "transport-not-in-binary",
+        .message = transport_message,
+        .origin = "qapi/qapi-visit-core.c input_type_enum()",
+        .environment = true,
+    },
+};
+static const QmigSchemaDesc binary_schema = {
+    .name = "qmp-schema",
+    .rules = binary_rules,
+    .n_rules = sizeof(binary_rules) / sizeof(binary_rules[0]),
+};
+
+static void check_binary_transport(const QmigMigrationConfig *config,
+                                   const QmpSchema *binary,
+                                   QmigViolations *violations)
+{
+    const char *member, *value;
+    if (config->header.has_transport &&
+        !qmp_schema_has_transport(binary, config->header.transport, &member,
+                                  &value)) {
+        snprintf(transport_message, sizeof(transport_message),
+                 "Parameter '%s' does not accept value '%s'", member, value);
+        qmig_violations_add(violations, &binary_schema, 0);
+    }
+}
+
+/*
+ * Parameters QEMU's QMP input visitor would refuse.
+ *
+ * QEMU applies a configuration in three steps and stops at the first
+ * error: migrate-set-capabilities, migrate-set-parameters, then migrate
+ * or migrate-incoming.  A parameter value of the wrong JSON type,
+ * outside its QAPI type, or not among the binary's enum values fails
+ * the second step, but the capability rules of the first still decide
+ * what QEMU says.  So such a value is not fatal here: it becomes a
+ * violation (rule "parameter-value", QEMU's text as the message), the
+ * parameter is set aside, and the rest of the configuration is decoded
+ * and checked.  Every other input error stays fatal (exit 2).
+ */
+#define MAX_REFUSED 64
+
+struct RefusedParams {
+    QmigRuleDesc rules[MAX_REFUSED];
+    char *names[MAX_REFUSED];
+    char *messages[MAX_REFUSED];
+    unsigned count;
+    QmigSchemaDesc schema;
+};
+
+static void refused_free(RefusedParams *refused)
+{
+    for (unsigned i = 0; i < refused->count; i++) {
+        free(refused->names[i]);
+        free(refused->messages[i]);
+    }
+    refused->count = 0;
+}
+
+static void on_refused(void *opaque, unsigned param, const char *message)
+{
+    RefusedParams *refused = opaque;
+    const char *name = qmig_migration_schema.params[param].name;
+    for (unsigned i = 0; i < refused->count; i++) {
+        if (!strcmp(refused->names[i], name)) {
+            return; /* QEMU reports one error per member */
+        }
+    }
+    if (refused->count < MAX_REFUSED) {
+        unsigned i = refused->count++;
+        refused->names[i] = strdup(name);
+        refused->messages[i] = strdup(message);
+        refused->rules[i] = (QmigRuleDesc){
+            .id = "parameter-value",
+            .message = refused->messages[i] ? refused->messages[i] : "",
+            .names = (const char *const *)&refused->names[i],
+            .n_names = 1,
+            .origin = "qapi/qobject-input-visitor.c (migrate-set-parameters)",
+        };
+    }
+}
+
+/*
+ * Decode @text into @config, setting refused parameter values aside in
+ * @refused.  On false, @errp says why (a fatal input error).
+ */
+static bool decode_config(QmigMigrationConfig *config, const char *text,
+                          size_t len, const QmpSchema *binary,
+                          RefusedParams *refused, QmigError **errp)
+{
+    qmig_migration_config_init(config);
+    bool ok = qmig_config_from_json_refusing(config, text, len, on_refused,
+                                             refused, errp) &&
+              (!binary ||
+               check_binary_names(binary, text, len, refused, errp));
+    refused->schema = (QmigSchemaDesc){
+        .name = "parameter-values",
+        .rules = refused->rules,
+        .n_rules = refused->count,
+    };
+    return ok;
+}
+
+static void add_refused(const RefusedParams *refused,
+                        QmigViolations *violations)
+{
+    for (unsigned i = 0; i < refused->count; i++) {
+        qmig_violations_add(violations, &refused->schema, i);
+    }
+}
+
 static void report_text(const QmigViolations *v)
 {
     if (!v->count) {
@@ -271,6 +584,20 @@ static int report(const QmigViolations *v, const Options *opts)
     return v->count ? 1 : 0;
 }
 
+static int print_config(const QmigMigrationConfig *config)
+{
+    QmigError *err = NULL;
+    char *json = qmig_config_to_json(config, true, &err);
+    if (!json) {
+        fprintf(stderr, "qmig-validate: %s\n", qmig_error_message(err));
+        qmig_error_free(err);
+        return 2;
+    }
+    printf("%s\n", json);
+    free(json);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     Options opts = {0};
@@ -278,26 +605,51 @@ int main(int argc, char **argv)
     if (status >= 0) {
         return status;
     }
+    QmpSchema *binary = NULL;
+    if (opts.qmp_schema) {
+        binary = load_binary(opts.qmp_schema);
+        if (!binary) {
+            return 2;
+        }
+    }
     size_t len = 0;
     char *text = read_input(opts.path, &len);
     if (!text) {
+        qmp_schema_free(binary);
         return 2;
     }
     QmigMigrationConfig config;
-    qmig_migration_config_init(&config);
+    RefusedParams refused = {0};
     QmigError *err = NULL;
     status = 2;
-    if (!qmig_config_from_json(&config, text, len, &err)) {
-        fprintf(stderr, "qmig-validate: %s: %s\n",
-                strcmp(opts.path, "-") ? opts.path : "<stdin>",
+    if (!decode_config(&config, text, len, binary, &refused, &err)) {
+        fprintf(stderr, "qmig-validate: %s: %s\n", display_name(opts.path),
                 qmig_error_message(err));
         qmig_error_free(err);
     } else if (apply_flags(&config, &opts)) {
-        QmigViolations violations;
-        qmig_config_validate(&config, &violations);
-        status = report(&violations, &opts);
+        if (binary) {
+            apply_binary_facts(&config, binary);
+        }
+        if (opts.print_config && refused.count) {
+            /* No configuration to print: QEMU would refuse a value. */
+            fprintf(stderr, "qmig-validate: %s: parameters.%s: %s\n",
+                    display_name(opts.path), refused.names[0],
+                    refused.messages[0]);
+        } else if (opts.print_config) {
+            status = print_config(&config);
+        } else {
+            QmigViolations violations;
+            qmig_config_validate(&config, &violations);
+            add_refused(&refused, &violations);
+            if (binary) {
+                check_binary_transport(&config, binary, &violations);
+            }
+            status = report(&violations, &opts);
+        }
     }
     qmig_config_clear(&config);
+    refused_free(&refused);
+    qmp_schema_free(binary);
     free(text);
     if (fflush(stdout) != 0) {
         return 2;

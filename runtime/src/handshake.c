@@ -2,14 +2,14 @@
  * handshake.c - the sans-IO handshake engine; see qmig/handshake.h and
  * docs/handshake-protocol.rst.
  *
- * Messages are JSON objects (jansson) in frames (frame.c).  Everything
+ * Messages are JSON objects (json-c) in frames (frame.c).  Everything
  * the peer sends is checked for type and bounds before use; problems
  * with the peer's configuration become reasons (all of them are
  * collected), problems with the protocol itself end the handshake.
  */
 #include "internal.h"
 
-#include <jansson.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +29,6 @@ typedef struct Buf {
     uint8_t *data;
     size_t len, off; /* valid bytes are data[off, len) */
     size_t cap;
-    size_t mark;   /* output: where the frame being encoded starts */
-    bool overflow; /* output: that frame outgrew QMIG_HS_FRAME_MAX */
 } Buf;
 
 struct QmigHs {
@@ -58,13 +56,16 @@ struct QmigHs {
      * sending it, and the peer (or the migration) is waiting.  There are
      * at most three (HELLO, ACCEPT and CONFIRM on one side).
      */
-    json_t *graveyard;
+    struct json_object *graveyard;
     /* The local and the agreed configuration as qmig_config_to_json()
      * documents, computed once: every step reads them. */
-    json_t *local_doc, *agreed_doc;
+    struct json_object *local_doc, *agreed_doc;
     /* Source: what HELLO offered, by position in schema->features. */
-    json_t *offered; /* object: id string -> value */
-    json_t *offered_versions;
+    struct json_object *offered; /* object: id string -> value */
+    struct json_object *offered_versions;
+    /* true and false, for values the engine answers itself (json-c has
+     * no shared constants; JSON null is NULL). */
+    struct json_object *yes, *no;
 };
 
 /* --- buffers ----------------------------------------------------------- */
@@ -155,19 +156,99 @@ static void set_failure_error(const QmigHs *hs, QmigError **errp)
 }
 
 /* Free @v (consumed) with the engine: see QmigHs.graveyard. */
-static void bury(QmigHs *hs, json_t *v)
+static void bury(QmigHs *hs, struct json_object *v)
 {
     if (!hs->graveyard) {
-        hs->graveyard = json_array();
+        hs->graveyard = json_object_new_array();
     }
-    /* Without room in the graveyard, append_new frees @v at once. */
-    json_array_append_new(hs->graveyard, v);
+    /* Without room in the graveyard, @v is freed at once. */
+    if (v) {
+        qmig__json_append(hs->graveyard, v);
+    }
 }
 
 static void dig_out(QmigHs *hs)
 {
-    json_decref(hs->graveyard);
+    json_object_put(hs->graveyard);
     hs->graveyard = NULL;
+}
+
+/* The engine's true or false (borrowed); NULL if out of memory. */
+static struct json_object *boolean(QmigHs *hs, bool value)
+{
+    struct json_object **p = value ? &hs->yes : &hs->no;
+    if (!*p) {
+        *p = json_object_new_boolean(value);
+    }
+    return *p;
+}
+
+static bool is_true(struct json_object *v)
+{
+    return json_object_is_type(v, json_type_boolean) &&
+           json_object_get_boolean(v);
+}
+
+static bool is_false(struct json_object *v)
+{
+    return json_object_is_type(v, json_type_boolean) &&
+           !json_object_get_boolean(v);
+}
+
+static bool is_array(struct json_object *v)
+{
+    return json_object_is_type(v, json_type_array);
+}
+
+static bool is_object(struct json_object *v)
+{
+    return json_object_is_type(v, json_type_object);
+}
+
+/* The length of @v, 0 unless it is an array. */
+static size_t array_length(struct json_object *v)
+{
+    return is_array(v) ? json_object_array_length(v) : 0;
+}
+
+/* Member @key of @obj (NULL: absent, or @obj not an object, or null). */
+static struct json_object *member(struct json_object *obj, const char *key)
+{
+    struct json_object *v = NULL;
+    if (is_object(obj)) {
+        json_object_object_get_ex(obj, key, &v);
+    }
+    return v;
+}
+
+/* Whether @obj has member @key; its value (NULL for null) in *out. */
+static bool has_member(struct json_object *obj, const char *key,
+                       struct json_object **out)
+{
+    *out = NULL;
+    return is_object(obj) && json_object_object_get_ex(obj, key, out);
+}
+
+/* A peer's message: any JSON text of the frame, NULL if malformed. */
+static struct json_object *parse_msg(const QmigHsFrame *fr)
+{
+    struct json_object *msg = NULL;
+    if (!qmig__json_parse((const char *)fr->payload, fr->length, &msg,
+                          NULL)) {
+        return NULL;
+    }
+    return msg;
+}
+
+/* Add an integer member to @obj (the engine checks the result later). */
+static bool add_int(struct json_object *obj, const char *key, int64_t v)
+{
+    return qmig__json_add(obj, key, json_object_new_int64(v));
+}
+
+static bool add_str(struct json_object *obj, const char *key, const char *v)
+{
+    return qmig__json_add(obj, key, json_object_new_string(v));
 }
 
 /* Move the unsent bytes to the front, so that offsets stay put. */
@@ -180,40 +261,35 @@ static void buf_compact(Buf *b)
     }
 }
 
-static int append_text(const char *text, size_t len, void *opaque)
-{
-    Buf *b = opaque;
-    /* Stop as soon as the payload cannot fit a frame. */
-    if (len > QMIG_HS_FRAME_MAX + QMIG_HS_FRAME_HEADER_SIZE ||
-        b->len + len >
-            b->mark + QMIG_HS_FRAME_HEADER_SIZE + QMIG_HS_FRAME_MAX) {
-        b->overflow = true;
-        return -1;
-    }
-    return buf_append(b, text, len) ? 0 : -1;
-}
-
 /*
- * Queue a message (consuming @msg); on failure to encode, the handshake
- * fails.  The JSON text is written straight after a reserved frame
- * header in the output buffer, whose length field is patched last: a
- * large HELLO is neither copied nor held twice.  Jansson keeps object
- * members in insertion order, so the text is deterministic without
- * sorting keys.
+ * Queue a message (consuming @msg, which NULL means could not be
+ * built); on failure to encode, the handshake fails.  json-c prints the
+ * text into a buffer of @msg, copied once behind the frame header.
+ * json-c keeps object members in insertion order, so the text is
+ * deterministic without sorting keys.
  */
 static bool send_msg(QmigHs *hs, unsigned version, unsigned type,
-                     json_t *msg)
+                     struct json_object *msg)
 {
-    static const uint8_t zero[QMIG_HS_FRAME_HEADER_SIZE];
+    uint8_t header[QMIG_HS_FRAME_HEADER_SIZE];
     buf_compact(&hs->out);
-    size_t start = hs->out.mark = hs->out.len;
-    hs->out.overflow = false;
-    bool ok = msg && buf_append(&hs->out, zero, sizeof(zero)) &&
-              json_dump_callback(msg, append_text, &hs->out,
-                                 JSON_COMPACT) == 0;
+    size_t start = hs->out.len;
+    size_t len = 0;
+    const char *text =
+        msg ? json_object_to_json_string_length(
+                  msg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                  &len)
+            : NULL;
+    bool too_big = text && len > QMIG_HS_FRAME_MAX;
+    bool ok = text && !too_big;
+    if (ok) {
+        qmig__hs_frame_header(header, (uint16_t)version, (uint16_t)type,
+                              (uint32_t)len);
+        ok = buf_append(&hs->out, header, sizeof(header)) &&
+             buf_append(&hs->out, text, len);
+    }
     bury(hs, msg);
     if (!ok) {
-        bool too_big = hs->out.overflow;
         hs->out.len = start;
         if (too_big) {
             add_reason(hs, "the %s message exceeds the frame maximum of %u "
@@ -226,18 +302,16 @@ static bool send_msg(QmigHs *hs, unsigned version, unsigned type,
         hs->state = QMIG_HS_FAILED;
         return false;
     }
-    size_t len = hs->out.len - start - QMIG_HS_FRAME_HEADER_SIZE;
-    qmig__hs_frame_header(hs->out.data + start, (uint16_t)version,
-                          (uint16_t)type, (uint32_t)len);
     hs->sent++;
     return true;
 }
 
-static json_t *reasons_json(const QmigHs *hs)
+static struct json_object *reasons_json(const QmigHs *hs)
 {
-    json_t *arr = json_array();
+    struct json_object *arr = json_object_new_array();
     for (size_t i = 0; arr && i < hs->n_reasons; i++) {
-        json_array_append_new(arr, json_string(hs->reasons[i]));
+        /* Reasons quote the peer's strings: keep them valid JSON text. */
+        qmig__json_append(arr, json_object_new_string(hs->reasons[i]));
     }
     return arr;
 }
@@ -246,8 +320,11 @@ static json_t *reasons_json(const QmigHs *hs)
 static void fail(QmigHs *hs, unsigned type)
 {
     if (type && hs->state == QMIG_HS_WAITING) {
-        json_t *msg = json_object();
-        json_object_set_new(msg, "reasons", reasons_json(hs));
+        struct json_object *msg = json_object_new_object();
+        if (!qmig__json_add(msg, "reasons", reasons_json(hs))) {
+            json_object_put(msg);
+            msg = NULL;
+        }
         send_msg(hs, hs->version ? hs->version : hs->min_version, type, msg);
     }
     hs->state = QMIG_HS_FAILED;
@@ -292,25 +369,31 @@ static bool hex_decode(const char *s, uint8_t *out, size_t n)
     return true;
 }
 
-/* A JSON integer in [min, max]. */
-static bool get_uint(const json_t *v, uint64_t max, uint64_t *out)
+/* A JSON integer in [0, max]. */
+static bool get_uint(struct json_object *v, uint64_t max, uint64_t *out)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        (uint64_t)json_integer_value(v) > max) {
+    if (!json_object_is_type(v, json_type_int) ||
+        json_object_get_int64(v) < 0 || json_object_get_uint64(v) > max) {
         return false;
     }
-    *out = (uint64_t)json_integer_value(v);
+    *out = json_object_get_uint64(v);
     return true;
 }
 
-static const char *get_string(const json_t *v)
+/* A string without NUL of at most @max bytes, or NULL. */
+static const char *get_string_max(struct json_object *v, size_t max)
 {
-    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-    if (!s || strlen(s) != json_string_length(v) ||
-        json_string_length(v) > MAX_STRING) {
+    if (!json_object_is_type(v, json_type_string)) {
         return NULL;
     }
-    return s;
+    const char *s = json_object_get_string(v);
+    size_t len = (size_t)json_object_get_string_len(v);
+    return strlen(s) == len && len <= max ? s : NULL;
+}
+
+static const char *get_string(struct json_object *v)
+{
+    return get_string_max(v, MAX_STRING);
 }
 
 static uint64_t fnv1a(const char *s)
@@ -325,13 +408,13 @@ static uint64_t fnv1a(const char *s)
 
 /* --- configurations as JSON -------------------------------------------- */
 
-static json_t *config_doc(const void *config)
+static struct json_object *config_doc(const void *config)
 {
     return qmig__config_to_value(config, false, NULL);
 }
 
 /* The local configuration's document, borrowed; NULL when it fails. */
-static json_t *local_doc(QmigHs *hs)
+static struct json_object *local_doc(QmigHs *hs)
 {
     if (!hs->local_doc) {
         hs->local_doc = config_doc(hs->local);
@@ -339,33 +422,41 @@ static json_t *local_doc(QmigHs *hs)
     return hs->local_doc;
 }
 
+/* A string member's value, NULL unless @v is a string. */
+static const char *string_value(struct json_object *v)
+{
+    return json_object_is_type(v, json_type_string)
+               ? json_object_get_string(v)
+               : NULL;
+}
+
 /*
  * The value of feature @f in @doc (a qmig_config_to_json() document):
  * a capability's state, or a present parameter's value (NULL when
- * absent).  Borrowed from @doc.
+ * absent, or null, which the handshake treats alike).  Borrowed from
+ * @doc, or the engine's false.
  */
-static json_t *doc_feature_value(json_t *doc, const QmigSchemaDesc *schema,
-                                 const QmigHandshakeFeature *f)
+static struct json_object *doc_feature_value(QmigHs *hs,
+                                             struct json_object *doc,
+                                             const QmigHandshakeFeature *f)
 {
+    const QmigSchemaDesc *schema = hs->schema;
     if (f->kind == QMIG_FEATURE_CAPABILITY) {
-        json_t *caps = json_object_get(doc, "capabilities");
-        size_t i;
-        json_t *entry;
-        json_array_foreach(caps, i, entry) {
-            const char *name =
-                json_string_value(json_object_get(entry, "capability"));
+        struct json_object *caps = member(doc, "capabilities");
+        for (size_t i = 0, n = array_length(caps); i < n; i++) {
+            struct json_object *entry = json_object_array_get_idx(caps, i);
+            const char *name = string_value(member(entry, "capability"));
             if (name && f->index < schema->n_caps &&
                 strcmp(name, schema->caps[f->index].name) == 0) {
-                return json_object_get(entry, "state");
+                return member(entry, "state");
             }
         }
-        return json_false();
+        return boolean(hs, false);
     }
     if (f->index >= schema->n_params) {
         return NULL;
     }
-    return json_object_get(json_object_get(doc, "parameters"),
-                           schema->params[f->index].name);
+    return member(member(doc, "parameters"), schema->params[f->index].name);
 }
 
 static const char *feature_item_name(const QmigSchemaDesc *schema,
@@ -386,14 +477,18 @@ static const char *feature_item_name(const QmigSchemaDesc *schema,
  * the value, NULL or JSON null for absent).  Returns a new configuration
  * or NULL with a reason.
  */
-static void *build_config(QmigHs *hs, json_t *const *values)
+static void *build_config(QmigHs *hs, struct json_object *const *values)
 {
     const QmigSchemaDesc *schema = hs->schema;
-    json_t *doc = json_deep_copy(local_doc(hs));
-    json_t *caps = json_object_get(doc, "capabilities");
-    json_t *params = json_object_get(doc, "parameters");
-    if (!doc || !json_is_array(caps) || !json_is_object(params)) {
-        json_decref(doc);
+    struct json_object *doc = NULL;
+    struct json_object *local = local_doc(hs);
+    if (!local || json_object_deep_copy(local, &doc, NULL) != 0) {
+        doc = NULL;
+    }
+    struct json_object *caps = member(doc, "capabilities");
+    struct json_object *params = member(doc, "parameters");
+    if (!doc || !is_array(caps) || !is_object(params)) {
+        json_object_put(doc);
         add_reason(hs, "cannot encode the local configuration");
         return NULL;
     }
@@ -402,27 +497,26 @@ static void *build_config(QmigHs *hs, json_t *const *values)
         if (f->treatment == QMIG_HANDSHAKE_LOCAL) {
             continue;
         }
-        json_t *v = values[i];
+        struct json_object *v = values[i];
         const char *name = feature_item_name(schema, f);
         if (f->kind == QMIG_FEATURE_CAPABILITY) {
-            size_t k;
-            json_t *entry;
-            json_array_foreach(caps, k, entry) {
-                const char *n =
-                    json_string_value(json_object_get(entry, "capability"));
+            for (size_t k = 0, n = array_length(caps); k < n; k++) {
+                struct json_object *entry = json_object_array_get_idx(caps, k);
+                const char *n = string_value(member(entry, "capability"));
                 if (n && strcmp(n, name) == 0) {
-                    json_object_set_new(entry, "state",
-                                        json_boolean(json_is_true(v)));
+                    qmig__json_add(entry, "state",
+                                   json_object_new_boolean(is_true(v)));
                 }
             }
         } else {
-            json_object_del(params, name);
-            if (v && !json_is_null(v)) {
-                json_object_set(params, name, v);
+            json_object_object_del(params, name);
+            if (v) {
+                /* Shared with the message or the local document. */
+                qmig__json_add(params, name, json_object_get(v));
             }
         }
     }
-    json_decref(hs->agreed_doc);
+    json_object_put(hs->agreed_doc);
     hs->agreed_doc = doc; /* the digest reads it */
     void *config = calloc(1, schema->config_size);
     if (!config) {
@@ -478,48 +572,61 @@ static void check_rules(QmigHs *hs, const void *config)
     }
 }
 
-/* The canonical digest input: version, "on" features, channel names. */
+/* Order [id, value] pairs by id. */
+static int cmp_feature_id(const void *a, const void *b)
+{
+    int64_t x = json_object_get_int64(
+        json_object_array_get_idx(*(struct json_object *const *)a, 0));
+    int64_t y = json_object_get_int64(
+        json_object_array_get_idx(*(struct json_object *const *)b, 0));
+    return (x > y) - (x < y);
+}
+
+/*
+ * The canonical digest input: version, "on" features, channel names,
+ * as compact JSON with sorted keys:
+ * {"channels":[...],"features":[[id,value],...],"version":N}.
+ */
 static uint64_t compute_digest(QmigHs *hs)
 {
-    json_t *doc = hs->agreed_doc;
-    json_t *feats = json_array();
-    json_t *chans = json_array();
-    for (unsigned i = 0; doc && i < hs->schema->n_features; i++) {
+    struct json_object *doc = hs->agreed_doc;
+    struct json_object *feats = json_object_new_array();
+    struct json_object *chans = json_object_new_array();
+    bool ok = feats && chans;
+    for (unsigned i = 0; ok && doc && i < hs->schema->n_features; i++) {
         const QmigHandshakeFeature *f = &hs->schema->features[i];
         if (f->treatment == QMIG_HANDSHAKE_LOCAL) {
             continue;
         }
-        json_t *v = doc_feature_value(doc, hs->schema, f);
-        if (!v || json_is_false(v) || json_is_null(v)) {
+        struct json_object *v = doc_feature_value(hs, doc, f);
+        if (!v || is_false(v)) {
             continue;
         }
-        json_array_append_new(feats, json_pack("[IO]", (json_int_t)f->id, v));
-    }
-    /* Sort by id: the two sides' tables may list features differently. */
-    size_t n = json_array_size(feats);
-    for (size_t a = 1; a < n; a++) {
-        for (size_t b = a; b > 0; b--) {
-            json_t *x = json_array_get(feats, b - 1);
-            json_t *y = json_array_get(feats, b);
-            if (json_integer_value(json_array_get(x, 0)) <=
-                json_integer_value(json_array_get(y, 0))) {
-                break;
-            }
-            json_incref(x);
-            json_array_set(feats, b - 1, y);
-            json_array_set_new(feats, b, x);
+        struct json_object *pair = json_object_new_array();
+        ok = qmig__json_append(pair, json_object_new_int64(f->id)) &&
+             qmig__json_append(pair, json_object_get(v)) &&
+             qmig__json_append(feats, pair);
+        if (!ok) {
+            json_object_put(pair);
         }
     }
-    for (size_t i = 0; i < hs->n_channels; i++) {
-        json_array_append_new(chans, json_string(hs->channels[i]));
+    /* Sort by id: the two sides' tables may list features differently
+     * (ids are unique, so the order is total). */
+    if (ok) {
+        json_object_array_sort(feats, cmp_feature_id);
     }
-    json_t *all = json_pack("{s:I,s:o,s:o}", "version",
-                            (json_int_t)hs->version, "features", feats,
-                            "channels", chans);
-    char *text = all ? json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(all);
-    uint64_t h = text ? fnv1a(text) : 0;
-    free(text);
+    for (size_t i = 0; ok && i < hs->n_channels; i++) {
+        ok = qmig__json_append(chans, json_object_new_string(hs->channels[i]));
+    }
+    /* Keys in sorted order, which json-c keeps. */
+    struct json_object *all = json_object_new_object();
+    ok = ok && qmig__json_add(all, "channels", json_object_get(chans)) &&
+         qmig__json_add(all, "features", json_object_get(feats)) &&
+         add_int(all, "version", hs->version);
+    uint64_t h = ok ? fnv1a(qmig__json_compact(all)) : 0;
+    json_object_put(all);
+    json_object_put(feats);
+    json_object_put(chans);
     return h;
 }
 
@@ -581,9 +688,9 @@ static bool compute_channels(QmigHs *hs, const void *config)
  * (front coding: QEMU's ids repeat long prefixes such as PCI paths), and
  * comes last, so that it may hold any character.  With a thousand
  * sections, JSON objects (or arrays) of numbers would triple the HELLO
- * and the work of both sides: jansson allocates a value per number and
- * prints each with snprintf, and it parses some 150 instructions per
- * byte, so every byte saved counts.
+ * and the work of both sides: the JSON library allocates a value per
+ * number and prints each with snprintf, and parsing costs well over a
+ * hundred instructions per byte, so every byte saved counts.
  */
 static char *put_u32(char *p, uint32_t v)
 {
@@ -618,7 +725,8 @@ static const char *get_u32(const char *p, uint32_t *out)
 
 /*
  * QEMU's section ids are printable ASCII (qdev paths, vmstate names,
- * well-formed ids); requiring it lets HELLO skip jansson's UTF-8 check.
+ * well-formed ids); requiring it keeps the device strings of HELLO
+ * plain ASCII, which needs no escaping and passes the UTF-8 check fast.
  */
 static bool section_valid(const char *s)
 {
@@ -634,9 +742,9 @@ static bool section_valid(const char *s)
     return n > 0;
 }
 
-static json_t *devices_json(const QmigHs *hs)
+static struct json_object *devices_json(const QmigHs *hs)
 {
-    json_t *arr = json_array();
+    struct json_object *arr = json_object_new_array();
     char buf[MAX_DEVICE_STRING + 1];
     const char *prev = "";
     for (size_t i = 0; arr && i < hs->opts.n_devices; i++) {
@@ -654,9 +762,9 @@ static json_t *devices_json(const QmigHs *hs)
         size_t n = strlen(section + shared);
         memcpy(p, section + shared, n);
         prev = section;
-        if (json_array_append_new(
-                arr, json_stringn_nocheck(buf, (size_t)(p - buf) + n))) {
-            json_decref(arr);
+        if (!qmig__json_append(arr, json_object_new_string_len(
+                                        buf, (int)((size_t)(p - buf) + n)))) {
+            json_object_put(arr);
             return NULL;
         }
     }
@@ -666,60 +774,76 @@ static json_t *devices_json(const QmigHs *hs)
 static bool send_hello(QmigHs *hs)
 {
     const QmigSchemaDesc *schema = hs->schema;
-    json_t *doc = local_doc(hs);
+    struct json_object *doc = local_doc(hs);
     if (!doc) {
         return false;
     }
-    hs->offered = json_object();
-    json_t *feats = json_array();
-    for (unsigned i = 0; i < schema->n_features; i++) {
+    hs->offered = json_object_new_object();
+    struct json_object *feats = json_object_new_array();
+    bool ok = hs->offered && feats;
+    for (unsigned i = 0; ok && i < schema->n_features; i++) {
         const QmigHandshakeFeature *f = &schema->features[i];
         if (f->treatment == QMIG_HANDSHAKE_LOCAL) {
             continue;
         }
-        json_t *v = doc_feature_value(doc, schema, f);
+        struct json_object *v = doc_feature_value(hs, doc, f);
         if (!v) {
             continue; /* absent parameter: the default on both sides */
         }
         char key[8];
         snprintf(key, sizeof(key), "%u", (unsigned)f->id);
-        json_object_set(hs->offered, key, v);
-        json_array_append_new(
-            feats, json_pack("{s:I,s:s,s:s,s:O}", "id", (json_int_t)f->id,
-                             "name", f->name, "treatment",
-                             qmig_handshake_name(f->treatment), "value", v));
+        struct json_object *e = json_object_new_object();
+        ok = qmig__json_add(hs->offered, key, json_object_get(v)) &&
+             add_int(e, "id", f->id) && add_str(e, "name", f->name) &&
+             add_str(e, "treatment", qmig_handshake_name(f->treatment)) &&
+             qmig__json_add(e, "value", json_object_get(v)) &&
+             qmig__json_append(feats, e);
+        if (!ok) {
+            json_object_put(e);
+        }
     }
-    hs->offered_versions = json_array();
+    hs->offered_versions = json_object_new_array();
     /* A one-way header cannot negotiate: it is written in one version. */
     for (unsigned v = hs->opts.oneway ? hs->max_version : hs->min_version;
-         v <= hs->max_version; v++) {
-        json_array_append_new(hs->offered_versions, json_integer(v));
+         ok && v <= hs->max_version; v++) {
+        ok = qmig__json_append(hs->offered_versions,
+                               json_object_new_int64(v));
     }
     char session[33];
     hex_encode(hs->session, 16, session);
-    json_t *msg = json_pack(
-        "{s:O,s:s,s:I,s:I,s:s,s:o,s:o}", "versions", hs->offered_versions,
-        "machine", hs->opts.machine ? hs->opts.machine : "",
-        "target-page-size", (json_int_t)hs->opts.target_page_size,
-        "host-page-size", (json_int_t)hs->opts.host_page_size, "session",
-        session, "features", feats, "devices", devices_json(hs));
-    if (!msg) {
-        return false;
+    struct json_object *msg = json_object_new_object();
+    ok = ok &&
+         qmig__json_add(msg, "versions",
+                        json_object_get(hs->offered_versions)) &&
+         add_str(msg, "machine", hs->opts.machine ? hs->opts.machine : "") &&
+         add_int(msg, "target-page-size",
+                 (int64_t)hs->opts.target_page_size) &&
+         add_int(msg, "host-page-size", (int64_t)hs->opts.host_page_size) &&
+         add_str(msg, "session", session);
+    if (ok) {
+        ok = qmig__json_add(msg, "features", feats); /* takes @feats */
+    } else {
+        json_object_put(feats);
     }
-    if (hs->opts.has_uuid) {
+    ok = ok && qmig__json_add(msg, "devices", devices_json(hs));
+    if (ok && hs->opts.has_uuid) {
         char uuid[33];
         hex_encode(hs->opts.uuid, 16, uuid);
-        json_object_set_new(msg, "uuid", json_string(uuid));
+        ok = add_str(msg, "uuid", uuid);
     }
-    if (hs->opts.oneway) {
+    if (ok && hs->opts.oneway) {
         uint8_t d[8];
         char hex[17];
         for (int k = 0; k < 8; k++) {
             d[k] = (uint8_t)(hs->digest >> (56 - 8 * k));
         }
         hex_encode(d, 8, hex);
-        json_object_set_new(msg, "oneway", json_true());
-        json_object_set_new(msg, "digest", json_string(hex));
+        ok = qmig__json_add(msg, "oneway", json_object_new_boolean(1)) &&
+             add_str(msg, "digest", hex);
+    }
+    if (!ok) {
+        json_object_put(msg);
+        return false;
     }
     /* HELLO travels in a frame of the oldest offered version. */
     return send_msg(hs, hs->opts.oneway ? hs->max_version : hs->min_version,
@@ -735,14 +859,15 @@ static bool send_hello(QmigHs *hs)
 static void write_oneway(QmigHs *hs)
 {
     const QmigSchemaDesc *schema = hs->schema;
-    json_t *doc = local_doc(hs);
-    json_t **values = calloc(schema->n_features + 1, sizeof(json_t *));
+    struct json_object *doc = local_doc(hs);
+    struct json_object **values =
+        calloc(schema->n_features + 1, sizeof(struct json_object *));
     hs->version = hs->max_version;
     if (!doc || !values) {
         add_reason(hs, "cannot encode the local configuration");
     } else {
         for (unsigned i = 0; i < schema->n_features; i++) {
-            values[i] = doc_feature_value(doc, schema, &schema->features[i]);
+            values[i] = doc_feature_value(hs, doc, &schema->features[i]);
         }
         hs->agreed = build_config(hs, values);
     }
@@ -846,21 +971,23 @@ void qmig_hs_free(QmigHs *hs)
         qmig_config_clear(hs->agreed);
         free(hs->agreed);
     }
-    json_decref(hs->offered);
-    json_decref(hs->offered_versions);
-    json_decref(hs->local_doc);
-    json_decref(hs->agreed_doc);
+    json_object_put(hs->offered);
+    json_object_put(hs->offered_versions);
+    json_object_put(hs->local_doc);
+    json_object_put(hs->agreed_doc);
+    json_object_put(hs->yes);
+    json_object_put(hs->no);
     dig_out(hs);
     free(hs);
 }
 
 /* --- destination: HELLO -------------------------------------------------- */
 
-static void check_devices(QmigHs *hs, const json_t *devs)
+static void check_devices(QmigHs *hs, struct json_object *devs)
 {
     const QmigHsDevice *mine = hs->opts.devices;
     size_t n_mine = hs->opts.n_devices;
-    size_t n = json_array_size(devs);
+    size_t n = array_length(devs);
     bool *matched = calloc(n_mine ? n_mine : 1, sizeof(bool));
     if (!matched) {
         add_reason(hs, "out of memory");
@@ -870,11 +997,10 @@ static void check_devices(QmigHs *hs, const json_t *devs)
     char prev[MAX_STRING + 1] = "", section[MAX_STRING + 1];
     size_t prev_len = 0;
     for (size_t i = 0; i < n; i++) {
-        const json_t *jv = json_array_get(devs, i);
-        const char *p = json_is_string(jv) &&
-                                json_string_length(jv) <= MAX_DEVICE_STRING
-                            ? json_string_value(jv)
-                            : NULL;
+        const char *entry =
+            get_string_max(json_object_array_get_idx(devs, i),
+                           MAX_DEVICE_STRING);
+        const char *p = entry;
         uint32_t inst, ver, minv, shared = 0;
         p = p ? get_u32(p, &inst) : NULL;
         p = p ? get_u32(p, &ver) : NULL;
@@ -883,8 +1009,7 @@ static void check_devices(QmigHs *hs, const json_t *devs)
         size_t suffix = p ? strlen(p) : 0;
         if (!p || shared > prev_len || shared + suffix == 0 ||
             shared + suffix > MAX_STRING ||
-            (size_t)(p - json_string_value(jv)) + suffix !=
-                json_string_length(jv)) {
+            (size_t)(p - entry) + suffix != strlen(entry)) {
             /* Later entries build on this one: stop here. */
             add_reason(hs, "malformed device entry %zu", i);
             break;
@@ -939,41 +1064,41 @@ static void check_devices(QmigHs *hs, const json_t *devs)
 }
 
 /* Agree on the features; returns the values of the schema's features. */
-static bool agree_features(QmigHs *hs, const json_t *feats,
-                           json_t **values, json_t *reply)
+static bool agree_features(QmigHs *hs, struct json_object *feats,
+                           struct json_object **values,
+                           struct json_object *reply)
 {
     const QmigSchemaDesc *schema = hs->schema;
-    json_t *doc = local_doc(hs);
+    struct json_object *doc = local_doc(hs);
     if (!doc) {
         add_reason(hs, "cannot encode the local configuration");
         return false;
     }
-    json_t *seen = json_object();
+    struct json_object *seen = json_object_new_object();
     bool ok = true;
-    size_t i;
-    json_t *e;
-    json_array_foreach(feats, i, e) {
+    for (size_t i = 0, n = array_length(feats); i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(feats, i);
         uint64_t id;
-        const char *name = get_string(json_object_get(e, "name"));
-        const char *treat = get_string(json_object_get(e, "treatment"));
-        json_t *v = json_object_get(e, "value");
+        const char *name = get_string(member(e, "name"));
+        const char *treat = get_string(member(e, "treatment"));
+        struct json_object *v; /* NULL: JSON null */
+        bool has_v = has_member(e, "value", &v);
         char key[8];
-        if (!json_is_object(e) ||
-            !get_uint(json_object_get(e, "id"), UINT16_MAX, &id) || !name ||
-            !treat || !v ||
+        if (!is_object(e) || !get_uint(member(e, "id"), UINT16_MAX, &id) ||
+            !name || !treat || !has_v ||
             (strcmp(treat, "adopt") != 0 && strcmp(treat, "intersect") != 0)) {
             add_reason(hs, "malformed feature entry %zu", i);
             ok = false;
             continue;
         }
         snprintf(key, sizeof(key), "%u", (unsigned)id);
-        if (json_object_get(seen, key)) {
+        if (json_object_object_get_ex(seen, key, NULL)) {
             add_reason(hs, "feature '%s' (id %u) sent twice", name,
                        (unsigned)id);
             ok = false;
             continue;
         }
-        json_object_set_new(seen, key, json_true());
+        qmig__json_add(seen, key, json_object_new_boolean(1));
         /* In a one-way header every item is final: there is nobody to
          * intersect with, so the loader adopts (see "Unidirectional
          * transports" in docs/handshake-protocol.rst). */
@@ -984,8 +1109,8 @@ static bool agree_features(QmigHs *hs, const json_t *feats,
         const QmigHandshakeFeature *f = pos >= 0 ? &schema->features[pos]
                                                  : NULL;
         /* The value cannot enable anything when false or null. */
-        bool wants = !json_is_false(v) && !json_is_null(v);
-        json_t *agreed = json_null();
+        bool wants = v && !is_false(v);
+        struct json_object *agreed = NULL; /* null */
         if (f && (f->treatment == QMIG_HANDSHAKE_ADOPT) != adopt) {
             add_reason(hs, "feature '%s' (id %u): the source treats it as "
                            "'%s', the destination as '%s'",
@@ -993,7 +1118,7 @@ static bool agree_features(QmigHs *hs, const json_t *feats,
                        qmig_handshake_name(f->treatment));
             ok = false;
         } else if (f && f->kind == QMIG_FEATURE_CAPABILITY &&
-                   !json_is_boolean(v)) {
+                   !json_object_is_type(v, json_type_boolean)) {
             add_reason(hs, "capability '%s': value is not a boolean", name);
             ok = false;
         } else if (take) {
@@ -1006,98 +1131,114 @@ static bool agree_features(QmigHs *hs, const json_t *feats,
             } else if (f) {
                 agreed = v;
             } else {
-                agreed = json_false() == v ? json_false() : json_null();
+                agreed = is_false(v) ? v : NULL;
             }
         } else if (sup && wants) {
             /* Intersect: a capability also needs the local side's yes. */
             if (f->kind == QMIG_FEATURE_CAPABILITY) {
-                json_t *mine = doc_feature_value(doc, schema, f);
-                agreed = json_is_true(mine) ? json_true() : json_false();
+                struct json_object *mine = doc_feature_value(hs, doc, f);
+                agreed = boolean(hs, is_true(mine));
             } else {
                 agreed = v;
             }
         } else {
-            agreed = json_is_boolean(v) ? json_false() : json_null();
+            agreed = json_object_is_type(v, json_type_boolean)
+                         ? boolean(hs, false)
+                         : NULL;
         }
-        if (f && f->kind == QMIG_FEATURE_PARAMETER && !json_is_null(agreed)) {
+        if (f && f->kind == QMIG_FEATURE_PARAMETER && agreed) {
             /* Check the value alone, so that every bad one is reported. */
             void *scratch = calloc(1, schema->config_size);
-            json_t *one = json_pack("{s:{s:O}}", "parameters",
-                                    feature_item_name(schema, f), agreed);
+            struct json_object *one = json_object_new_object();
+            struct json_object *params = json_object_new_object();
             QmigError *err = NULL;
+            if (!qmig__json_add(params, feature_item_name(schema, f),
+                                json_object_get(agreed)) ||
+                !qmig__json_add(one, "parameters", params)) {
+                json_object_put(one);
+                one = NULL;
+            }
             if (scratch && one) {
                 qmig_config_init(schema, scratch);
                 if (!qmig__config_from_value(scratch, one, &err)) {
                     add_reason(hs, "'%s': %s", name, qmig_error_message(err));
                     qmig_error_free(err);
                     ok = false;
-                    agreed = json_null();
+                    agreed = NULL;
                 }
                 qmig_config_clear(scratch);
             }
-            json_decref(one);
+            json_object_put(one);
             free(scratch);
         }
         if (f) {
             values[pos] = agreed;
         }
-        json_array_append_new(
-            reply, json_pack("{s:I,s:O}", "id", (json_int_t)id, "value",
-                             agreed));
+        struct json_object *r = json_object_new_object();
+        bool built = add_int(r, "id", (int64_t)id);
+        if (built &&
+            json_object_object_add(r, "value", json_object_get(agreed))) {
+            json_object_put(agreed); /* not taken */
+            built = false;
+        }
+        if (!built) {
+            json_object_put(r);
+        }
+        if (!built || !qmig__json_append(reply, r)) {
+            add_reason(hs, "out of memory");
+            ok = false;
+        }
     }
-    json_decref(seen);
+    json_object_put(seen);
     /*
-     * values[] borrows from @feats or is a singleton; the caller holds
-     * @feats while building.
+     * values[] borrows from @feats or the engine's booleans; the caller
+     * holds @feats while building.
      */
     return ok;
 }
 
 static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
 {
-    json_error_t jerr;
-    json_t *msg = json_loadb((const char *)fr->payload, fr->length,
-                             JSON_REJECT_DUPLICATES, &jerr);
-    const json_t *versions = json_object_get(msg, "versions");
-    const json_t *feats = json_object_get(msg, "features");
-    const json_t *devs = json_object_get(msg, "devices");
-    const char *machine = get_string(json_object_get(msg, "machine"));
-    const char *session = get_string(json_object_get(msg, "session"));
-    const json_t *juuid = json_object_get(msg, "uuid");
+    struct json_object *msg = parse_msg(fr);
+    struct json_object *versions = member(msg, "versions");
+    struct json_object *feats = member(msg, "features");
+    struct json_object *devs = member(msg, "devices");
+    const char *machine = get_string(member(msg, "machine"));
+    const char *session = get_string(member(msg, "session"));
+    struct json_object *juuid;
+    bool has_uuid = has_member(msg, "uuid", &juuid);
     uint64_t tps, hps;
-    if (!json_is_object(msg) || !json_is_array(versions) ||
-        json_array_size(versions) == 0 ||
-        json_array_size(versions) > MAX_VERSIONS || !json_is_array(feats) ||
-        json_array_size(feats) > MAX_FEATURES || !json_is_array(devs) ||
-        json_array_size(devs) > MAX_DEVICES || !machine ||
+    if (!is_object(msg) || !is_array(versions) ||
+        array_length(versions) == 0 ||
+        array_length(versions) > MAX_VERSIONS || !is_array(feats) ||
+        array_length(feats) > MAX_FEATURES || !is_array(devs) ||
+        array_length(devs) > MAX_DEVICES || !machine ||
         !hex_decode(session, hs->session, 16) ||
-        !get_uint(json_object_get(msg, "target-page-size"), INT64_MAX,
-                  &tps) ||
-        !get_uint(json_object_get(msg, "host-page-size"), INT64_MAX, &hps) ||
-        (juuid && !json_is_string(juuid))) {
+        !get_uint(member(msg, "target-page-size"), INT64_MAX, &tps) ||
+        !get_uint(member(msg, "host-page-size"), INT64_MAX, &hps) ||
+        (has_uuid && !string_value(juuid))) {
         add_reason(hs, "malformed HELLO message");
-        json_decref(msg);
+        json_object_put(msg);
         fail(hs, hs->opts.oneway ? 0 : QMIG_HS_MSG_REJECT);
         return;
     }
     /* A one-way header must arrive where one is expected, and only there. */
-    const json_t *joneway = json_object_get(msg, "oneway");
-    bool oneway = json_is_true(joneway);
+    bool oneway = is_true(member(msg, "oneway"));
     if (oneway != hs->opts.oneway) {
         add_reason(hs, oneway ? "the source wrote a one-way header (file or "
                                 "exec migration) where a handshake was "
                                 "expected"
                               : "expected a one-way header (file or exec "
                                 "migration), got a handshake HELLO");
-        json_decref(msg);
+        json_object_put(msg);
         fail(hs, hs->opts.oneway ? 0 : QMIG_HS_MSG_REJECT);
         return;
     }
     if (oneway) {
         uint8_t d[8];
-        if (!hex_decode(get_string(json_object_get(msg, "digest")), d, 8)) {
+        if (!hex_decode(get_string(member(msg, "digest")), d, 8)) {
             add_reason(hs, "malformed one-way header: no valid digest");
-            json_decref(msg);
+            json_object_put(msg);
             fail(hs, 0);
             return;
         }
@@ -1107,23 +1248,22 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
     }
     /* The highest common version. */
     unsigned best = 0;
-    size_t i;
-    json_t *v;
-    json_array_foreach(versions, i, v) {
+    for (size_t i = 0, nv = array_length(versions); i < nv; i++) {
         uint64_t n;
-        if (get_uint(v, UINT16_MAX, &n) && n >= hs->min_version &&
+        if (get_uint(json_object_array_get_idx(versions, i), UINT16_MAX,
+                     &n) &&
+            n >= hs->min_version &&
             n <= hs->max_version && n > best) {
             best = (unsigned)n;
         }
     }
     if (!best) {
-        char *offered = json_dumps(versions, JSON_COMPACT);
+        const char *offered = qmig__json_compact(versions);
         add_reason(hs,
                    "no common protocol version: the source offers %s, the "
                    "destination speaks %u to %u",
                    offered ? offered : "?", hs->min_version, hs->max_version);
-        free(offered);
-        json_decref(msg);
+        json_object_put(msg);
         fail(hs, hs->opts.oneway ? 0 : QMIG_HS_MSG_REJECT);
         return;
     }
@@ -1141,18 +1281,18 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
     }
     if (hs->opts.has_uuid) {
         uint8_t uuid[16];
-        if (!juuid || !hex_decode(json_string_value(juuid), uuid, 16) ||
+        if (!hex_decode(string_value(juuid), uuid, 16) ||
             memcmp(uuid, hs->opts.uuid, 16) != 0) {
             char mine[33];
             hex_encode(hs->opts.uuid, 16, mine);
             add_reason(hs, "VM UUID: the source has %s, the destination %s",
-                       juuid && get_string(juuid) ? json_string_value(juuid)
-                                                  : "none",
+                       get_string(juuid) ? get_string(juuid) : "none",
                        mine);
         }
     }
-    json_t *reply_feats = json_array();
-    json_t **values = calloc(hs->schema->n_features + 1, sizeof(json_t *));
+    struct json_object *reply_feats = json_object_new_array();
+    struct json_object **values =
+        calloc(hs->schema->n_features + 1, sizeof(struct json_object *));
     if (!values || !reply_feats) {
         add_reason(hs, "out of memory");
     } else if (agree_features(hs, feats, values, reply_feats)) {
@@ -1179,14 +1319,14 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
     free(values);
     bury(hs, msg);
     if (hs->n_reasons || !hs->agreed) {
-        json_decref(reply_feats);
+        json_object_put(reply_feats);
         fail(hs, hs->opts.oneway ? 0 : QMIG_HS_MSG_REJECT);
         return;
     }
     hs->digest = compute_digest(hs);
     if (hs->opts.oneway) {
         /* No answer: the writer's digest stands for the CONFIRM. */
-        json_decref(reply_feats);
+        json_object_put(reply_feats);
         if (hs->digest != hs->oneway_digest) {
             add_reason(hs,
                        "the one-way header describes another configuration "
@@ -1201,23 +1341,36 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
         hs->state = QMIG_HS_DONE;
         return;
     }
-    json_t *chans = json_array();
-    for (size_t k = 0; k < hs->n_channels; k++) {
-        json_array_append_new(chans, json_string(hs->channels[k]));
+    struct json_object *chans = json_object_new_array();
+    bool ok = chans != NULL;
+    for (size_t k = 0; ok && k < hs->n_channels; k++) {
+        ok = qmig__json_append(chans, json_object_new_string(hs->channels[k]));
     }
-    send_msg(hs, best,
-             QMIG_HS_MSG_ACCEPT,
-             json_pack("{s:I,s:o,s:o}", "version", (json_int_t)best,
-                       "features", reply_feats, "channels", chans));
+    struct json_object *accept = json_object_new_object();
+    ok = ok && add_int(accept, "version", best);
+    if (ok) {
+        ok = qmig__json_add(accept, "features", reply_feats);
+    } else {
+        json_object_put(reply_feats);
+    }
+    if (ok) {
+        ok = qmig__json_add(accept, "channels", chans);
+    } else {
+        json_object_put(chans);
+    }
+    if (!ok) {
+        json_object_put(accept);
+        accept = NULL; /* send_msg fails the handshake */
+    }
+    send_msg(hs, best, QMIG_HS_MSG_ACCEPT, accept);
 }
 
 static void on_confirm(QmigHs *hs, const QmigHsFrame *fr)
 {
-    json_t *msg = json_loadb((const char *)fr->payload, fr->length,
-                             JSON_REJECT_DUPLICATES, NULL);
-    const char *digest = get_string(json_object_get(msg, "digest"));
+    struct json_object *msg = parse_msg(fr);
+    const char *digest = get_string(member(msg, "digest"));
     uint8_t d[8];
-    if (!json_is_object(msg) || !hex_decode(digest, d, 8)) {
+    if (!is_object(msg) || !hex_decode(digest, d, 8)) {
         add_reason(hs, "malformed CONFIRM message");
         hs->state = QMIG_HS_FAILED;
     } else {
@@ -1237,21 +1390,19 @@ static void on_confirm(QmigHs *hs, const QmigHsFrame *fr)
             hs->state = QMIG_HS_DONE;
         }
     }
-    json_decref(msg);
+    json_object_put(msg);
 }
 
 /* REJECT or ABORT: the peer's reasons become ours. */
 static void on_reasons(QmigHs *hs, const QmigHsFrame *fr, const char *who)
 {
-    json_t *msg = json_loadb((const char *)fr->payload, fr->length,
-                             JSON_REJECT_DUPLICATES, NULL);
-    const json_t *reasons = json_object_get(msg, "reasons");
+    struct json_object *msg = parse_msg(fr);
+    struct json_object *reasons = member(msg, "reasons");
     size_t n = 0;
-    size_t i;
-    json_t *r;
-    json_array_foreach(reasons, i, r) {
-        const char *s = json_string_value(r);
-        if (s && strlen(s) == json_string_length(r)) {
+    for (size_t i = 0, nr = array_length(reasons); i < nr; i++) {
+        const char *s = get_string_max(json_object_array_get_idx(reasons, i),
+                                       SIZE_MAX);
+        if (s) {
             add_reason(hs, "%s: %s", who, s);
             n++;
         }
@@ -1260,7 +1411,7 @@ static void on_reasons(QmigHs *hs, const QmigHsFrame *fr, const char *who)
         add_reason(hs, "%s refused the handshake without a reason", who);
     }
     hs->state = QMIG_HS_FAILED;
-    json_decref(msg);
+    json_object_put(msg);
 }
 
 /* --- source: ACCEPT ------------------------------------------------------ */
@@ -1268,16 +1419,15 @@ static void on_reasons(QmigHs *hs, const QmigHsFrame *fr, const char *who)
 static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
 {
     const QmigSchemaDesc *schema = hs->schema;
-    json_t *msg = json_loadb((const char *)fr->payload, fr->length,
-                             JSON_REJECT_DUPLICATES, NULL);
-    const json_t *feats = json_object_get(msg, "features");
-    const json_t *chans = json_object_get(msg, "channels");
+    struct json_object *msg = parse_msg(fr);
+    struct json_object *feats = member(msg, "features");
+    struct json_object *chans = member(msg, "channels");
     uint64_t version;
-    if (!json_is_object(msg) || !json_is_array(feats) ||
-        !json_is_array(chans) || json_array_size(chans) > MAX_PLAN ||
-        !get_uint(json_object_get(msg, "version"), UINT16_MAX, &version)) {
+    if (!is_object(msg) || !is_array(feats) || !is_array(chans) ||
+        array_length(chans) > MAX_PLAN ||
+        !get_uint(member(msg, "version"), UINT16_MAX, &version)) {
         add_reason(hs, "malformed ACCEPT message");
-        json_decref(msg);
+        json_object_put(msg);
         fail(hs, QMIG_HS_MSG_ABORT);
         return;
     }
@@ -1287,32 +1437,33 @@ static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
                    "the destination chose protocol version %u, which the "
                    "source did not offer",
                    (unsigned)version);
-        json_decref(msg);
+        json_object_put(msg);
         fail(hs, QMIG_HS_MSG_ABORT);
         return;
     }
     hs->version = (unsigned)version;
-    json_t **values = calloc(schema->n_features + 1, sizeof(json_t *));
-    json_t *answered = json_object();
-    size_t i;
-    json_t *e;
-    json_array_foreach(feats, i, e) {
+    struct json_object **values =
+        calloc(schema->n_features + 1, sizeof(struct json_object *));
+    struct json_object *answered = json_object_new_object();
+    for (size_t i = 0, n = array_length(feats); i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(feats, i);
         uint64_t id;
-        json_t *v = json_object_get(e, "value");
+        struct json_object *v; /* NULL: JSON null */
         char key[8];
-        if (!get_uint(json_object_get(e, "id"), UINT16_MAX, &id) || !v) {
+        if (!get_uint(member(e, "id"), UINT16_MAX, &id) ||
+            !has_member(e, "value", &v)) {
             add_reason(hs, "malformed ACCEPT feature entry %zu", i);
             continue;
         }
         snprintf(key, sizeof(key), "%u", (unsigned)id);
-        json_t *mine = json_object_get(hs->offered, key);
-        if (!mine || json_object_get(answered, key)) {
+        struct json_object *mine = member(hs->offered, key);
+        if (!mine || json_object_object_get_ex(answered, key, NULL)) {
             add_reason(hs, "the destination answered feature id %u, which "
                            "the source did not offer (or answered twice)",
                        (unsigned)id);
             continue;
         }
-        json_object_set_new(answered, key, json_true());
+        qmig__json_add(answered, key, json_object_new_boolean(1));
         int pos = -1;
         for (unsigned k = 0; k < schema->n_features; k++) {
             if (schema->features[k].id == id) {
@@ -1323,8 +1474,10 @@ static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
             continue; /* cannot happen: offered ids come from the table */
         }
         const QmigHandshakeFeature *f = &schema->features[pos];
-        bool same = json_equal(v, mine);
-        bool off = json_is_false(v) || json_is_null(v);
+        /* Integers compare by value, whether json-c holds them as int64
+         * or uint64. */
+        bool same = json_object_equal(v, mine);
+        bool off = !v || is_false(v);
         if (f->treatment == QMIG_HANDSHAKE_ADOPT && !same) {
             add_reason(hs, "the destination changed '%s', which it must "
                            "adopt", f->name);
@@ -1332,13 +1485,14 @@ static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
             add_reason(hs, "the destination asked for a value of '%s' the "
                            "source did not offer", f->name);
         } else if (values) {
-            values[pos] = same ? mine : json_null();
+            values[pos] = same ? mine : NULL;
         }
     }
-    if (json_object_size(answered) != json_object_size(hs->offered)) {
+    if (json_object_object_length(answered) !=
+        json_object_object_length(hs->offered)) {
         add_reason(hs, "the destination did not answer every feature");
     }
-    json_decref(answered);
+    json_object_put(answered);
     if (!hs->n_reasons && values) {
         /* Features not offered (absent parameters) stay absent. */
         void *config = build_config(hs, values);
@@ -1346,10 +1500,10 @@ static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
             hs->agreed = config;
             check_rules(hs, config);
             if (compute_channels(hs, config)) {
-                bool same = json_array_size(chans) == hs->n_channels;
+                bool same = array_length(chans) == hs->n_channels;
                 for (size_t k = 0; same && k < hs->n_channels; k++) {
                     const char *s =
-                        json_string_value(json_array_get(chans, k));
+                        string_value(json_object_array_get_idx(chans, k));
                     same = s && strcmp(s, hs->channels[k]) == 0;
                 }
                 if (!same) {
@@ -1360,7 +1514,7 @@ static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
         }
     }
     free(values);
-    json_decref(msg);
+    json_object_put(msg);
     if (hs->n_reasons || !hs->agreed) {
         fail(hs, QMIG_HS_MSG_ABORT);
         return;
@@ -1372,8 +1526,12 @@ static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
         d[k] = (uint8_t)(hs->digest >> (56 - 8 * k));
     }
     hex_encode(d, 8, hex);
-    if (send_msg(hs, hs->version, QMIG_HS_MSG_CONFIRM,
-                 json_pack("{s:s}", "digest", hex))) {
+    struct json_object *confirm = json_object_new_object();
+    if (!add_str(confirm, "digest", hex)) {
+        json_object_put(confirm);
+        confirm = NULL;
+    }
+    if (send_msg(hs, hs->version, QMIG_HS_MSG_CONFIRM, confirm)) {
         hs->done_agreed = true;
         hs->state = QMIG_HS_DONE;
     }

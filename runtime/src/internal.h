@@ -45,14 +45,15 @@ const char *qmig__effective_str(const void *config,
 
 /*
  * The JSON documents of qmig_config_to_json() and qmig_config_from_json()
- * as jansson values, for the handshake, which would otherwise print and
+ * as json-c values, for the handshake, which would otherwise print and
  * parse them again.  to_value returns a new reference; from_value
  * borrows @root.
  */
-struct json_t;
-struct json_t *qmig__config_to_value(const void *config, bool with_defaults,
-                                     QmigError **errp);
-bool qmig__config_from_value(void *config, struct json_t *root,
+struct json_object;
+struct json_object *qmig__config_to_value(const void *config,
+                                          bool with_defaults,
+                                          QmigError **errp);
+bool qmig__config_from_value(void *config, struct json_object *root,
                              QmigError **errp);
 
 /* Write the QMIG_HS_FRAME_HEADER_SIZE-byte frame header at @out. */
@@ -93,5 +94,39 @@ void qmig__str_list_free(QmigStrList *list);
  * or NULL with an error.
  */
 char *qmig__json_canonical(const char *text, QmigError **errp);
+
+/*
+ * Parse @len bytes as one JSON value (any type) into *out, a new
+ * reference (NULL is JSON null); false with an error whose message
+ * gives the line and column.  Strict json-c with UTF-8 validation and
+ * the nesting limit of every qmig document; rejects NUL bytes, trailing
+ * text, NaN, Infinity and numbers beyond a double, and strings holding
+ * U+0000.  Duplicate keys are accepted, the last value winning.
+ */
+bool qmig__json_parse(const char *text, size_t len, struct json_object **out,
+                      QmigError **errp);
+
+/* The compact text of @v (NULL: "null"), owned by @v: no spaces, '/'
+ * not escaped. */
+const char *qmig__json_compact(struct json_object *v);
+
+/*
+ * Add @v to an object or an array, taking it; false when that fails or
+ * @v is NULL (its allocation failed), and then @v is freed.  JSON null
+ * (a NULL value) needs json_object_object_add() itself.
+ */
+bool qmig__json_add(struct json_object *obj, const char *key,
+                    struct json_object *v);
+bool qmig__json_append(struct json_object *array, struct json_object *v);
+
+/*
+ * QEMU's checks of a block-bitmap-mapping value @v (bitmapmap.c): its
+ * structure as QEMU's QMP visitor checks it, then the aliases as
+ * migrate_params_check() does, with QEMU's texts.  @name is the
+ * parameter's name, the root of the paths in the messages.
+ */
+bool qmig__check_block_bitmap_mapping(const char *name,
+                                      struct json_object *v,
+                                      QmigError **errp);
 
 #endif /* QMIG_INTERNAL_H */

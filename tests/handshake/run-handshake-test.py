@@ -723,6 +723,31 @@ def case_tls_sim_bad_channel(env):
                                  if "rejected" in l]))
 
 
+def case_uint64(env):
+    """Run with qmig-handshake-uint64, where max-bandwidth (QAPI 'size',
+    uint64 storage) is adopted: 0, 2^63 and 2^64-1 on the source arrive
+    exactly on the destination, and both sides agree on them (equal
+    digests).  The destination's own value does not count."""
+    for value in (0, 2**63, 2**64 - 1):
+        src = {"capabilities": {}, "parameters": {"max-bandwidth": value}}
+        dst = {"capabilities": {}, "parameters": {"max-bandwidth": 12345}}
+        s, d = expect_agreed(*run_pair(env, dst, src))
+        for who, doc in (("source", s), ("destination", d)):
+            got = doc["agreed"]["parameters"]["max-bandwidth"]
+            expect(got == value and type(got) is int,
+                   "%s: max-bandwidth %r, want %d" % (who, got, value))
+        expect(s["digest"] == d["digest"], "digests differ for %d" % value)
+        expect(s["agreed"]["parameters"] == d["agreed"]["parameters"],
+               "agreed parameters differ for %d" % value)
+        print("max-bandwidth %d: adopted, digest %s" % (value, s["digest"]))
+    # The destination not supporting it fails the handshake, naming it.
+    src = {"capabilities": {},
+           "parameters": {"max-bandwidth": 2**64 - 1}}
+    expect_failed(*run_pair(env, {"capabilities": {}, "parameters": {}},
+                            src, ["--unsupported", "max-bandwidth"]),
+                  "max-bandwidth")
+
+
 CASES = {
     "agree": case_agree,
     "mismatch": case_mismatch,
@@ -744,6 +769,7 @@ CASES = {
     "tls-sim": case_tls_sim,
     "tls-sim-mismatch": case_tls_sim_mismatch,
     "tls-sim-bad-channel": case_tls_sim_bad_channel,
+    "uint64": case_uint64,
 }
 
 if __name__ == "__main__":

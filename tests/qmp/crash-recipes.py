@@ -17,6 +17,12 @@ cpr-transfer-uri
     With mode cpr-transfer, migrate given a uri (no channels list)
     never sets the cpr channel; cpr_state_save(NULL) then fails
     g_assert(channel) (migration/cpr.c).  SIGABRT.
+background-snapshot-prelaunch
+    Found by the differential: with background-snapshot on, migrate to
+    file: from a QEMU started with -S (run state prelaunch, as
+    management starts guests) stops the VM for the snapshot with a
+    prelaunch -> paused transition that runstate_set() refuses with
+    "invalid runstate transition" and abort().  SIGABRT.
 """
 
 import argparse
@@ -26,6 +32,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -45,6 +52,19 @@ RECIPES = {
                    'parameters': {'downtime-limit': 300},
                    'transport': 'tcp', 'side': 'source'},
         # QEMU's intent: an absent tls-creds is the one in force ("").
+        'qmig_valid': True,
+    },
+    'background-snapshot-prelaunch': {
+        'signal': signal.SIGABRT,
+        'steps': [
+            ('migrate-set-capabilities', {'capabilities': [
+                {'capability': 'background-snapshot', 'state': True}]}),
+            ('migrate', {'uri': 'file:{workdir}/snapshot.mig'}),
+            # The abort comes from the migration thread: wait for it.
+            ('wait-for-migration', None),
+        ],
+        'config': {'capabilities': {'background-snapshot': True},
+                   'transport': 'file', 'side': 'source'},
         'qmig_valid': True,
     },
     'cpr-transfer-uri': {
@@ -72,6 +92,19 @@ def substitute(value, workdir):
     return value
 
 
+def wait_for_migration(qemu, timeout=5.0):
+    """Poll query-migrate until the migration ends; its last status."""
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        ok, info = qemu.execute('query-migrate')
+        status = info.get('status') if ok else info
+        if status in ('completed', 'failed', 'cancelled'):
+            break
+        time.sleep(0.02)
+    return status
+
+
 def run_recipe(binary, recipe):
     """'crash SIGNAME' or 'survives: ...' after applying @recipe."""
     with tempfile.TemporaryDirectory(prefix='qmig-crash-') as workdir:
@@ -79,6 +112,10 @@ def run_recipe(binary, recipe):
             with qmp.Qemu(binary) as qemu:
                 answers = []
                 for command, arguments in recipe['steps']:
+                    if command == 'wait-for-migration':
+                        answers.append('migration: %s'
+                                       % wait_for_migration(qemu))
+                        continue
                     ok, result = qemu.execute(command,
                                               substitute(arguments, workdir))
                     answers.append('%s: %s' % (command,

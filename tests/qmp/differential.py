@@ -149,8 +149,9 @@ def run_qmig(validate, config, options):
 
 # --- host facts ----------------------------------------------------------
 
-def first_error(binary, side, capabilities=(), parameters=None):
-    """QEMU's error for setting @capabilities then @parameters, or None."""
+def first_error(binary, side, capabilities=(), parameters=None, uri=None):
+    """QEMU's error for setting @capabilities then @parameters, then
+    migrating to @uri, or None."""
     extra = ['-incoming', 'defer'] if side == 'destination' else []
     with qmp.Qemu(binary, extra) as qemu:
         if capabilities:
@@ -163,28 +164,63 @@ def first_error(binary, side, capabilities=(), parameters=None):
             ok, msg = qemu.execute('migrate-set-parameters', parameters)
             if not ok:
                 return msg
+        if uri:
+            ok, msg = qemu.execute('migrate', {'uri': uri})
+            if not ok:
+                return msg
     return None
 
 
 # Facts of the host and build that introspection does not show, each
 # probed the way a management tool would: try the feature alone on a
-# fresh QEMU.  (name, side, capabilities, parameters)
+# fresh QEMU.  (name, side, capabilities, parameters, uri)
 FACT_PROBES = [
-    ('kvm-dirty-ring', 'source', ['dirty-limit'], None),
-    ('uffd-wp', 'source', ['background-snapshot'], None),
-    ('replication', 'source', ['x-colo'], None),
-    ('direct-io', 'source', [], {'direct-io': True}),
-    ('postcopy-host-support', 'destination', ['postcopy-ram'], None),
+    ('kvm-dirty-ring', 'source', ['dirty-limit'], None, None),
+    ('uffd-wp', 'source', ['background-snapshot'], None, None),
+    ('replication', 'source', ['x-colo'], None, None),
+    ('direct-io', 'source', [], {'direct-io': True}, None),
+    ('postcopy-host-support', 'destination', ['postcopy-ram'], None, None),
+    # The schema lists rdma in every build; only a try tells.
+    ('rdma', 'source', [], None, 'rdma:127.0.0.1:1'),
 ]
 
 
 def probe_host_lacks(binary):
     lacks = []
-    for fact, side, caps, params in FACT_PROBES:
-        error = first_error(binary, side, caps, params)
+    for fact, side, caps, params, uri in FACT_PROBES:
+        error = first_error(binary, side, caps, params, uri)
         if error is not None:
             lacks.append((fact, error))
     return lacks
+
+
+# --- known QEMU crashes --------------------------------------------------
+
+# Crashes of the reference commit, each a named test in crash-recipes.py:
+# (recipe, predicate(config, crash text)).  Any other crash fails the run.
+KNOWN_CRASHES = [
+    ('zero-copy-null-tls-creds',
+     lambda c, text: 'SIGSEGV during migrate-set-parameters' in text and
+     {'zero-copy-send', 'multifd'} <= enabled(c) and
+     'tls-creds' not in c['parameters']),
+    ('cpr-transfer-uri',
+     lambda c, text: 'cpr_state_save: assertion failed' in text and
+     c['parameters'].get('mode') == 'cpr-transfer'),
+    ('background-snapshot-prelaunch',
+     lambda c, text: "invalid runstate transition: 'prelaunch'" in text and
+     'background-snapshot' in enabled(c)),
+]
+
+
+def enabled(config):
+    return {c['capability'] for c in config['capabilities'] if c['state']}
+
+
+def known_crash(config, text):
+    for recipe, predicate in KNOWN_CRASHES:
+        if predicate(config, text):
+            return recipe
+    return None
 
 
 # --- documented divergences ----------------------------------------------
@@ -212,7 +248,10 @@ def message_class(message):
 def compare(config, qemu, qmig):
     """('agree'|'crash'|'divergence'|'disagree', class, detail)."""
     if qemu.crash:
-        return 'crash', 'QEMU died in %s' % qemu.stage, qemu.crash
+        recipe = known_crash(config, qemu.crash)
+        if recipe:
+            return 'crash', 'QEMU crash: known recipe %s' % recipe, qemu.crash
+        return 'crash', 'QEMU crash: UNKNOWN', qemu.crash
     if qemu.accepted:
         cls = 'accepted'
     else:
@@ -299,7 +338,8 @@ def main():
                     'qemu_stage': qemu.stage, 'crash': qemu.crash,
                     'qmig': qmig.messages,
                     'qmig_input_error': qmig.input_error}) + '\n')
-            if verdict in ('disagree', 'crash') and shown < args.show:
+            if (verdict == 'disagree' or cls == 'QEMU crash: UNKNOWN') and \
+                    shown < args.show:
                 shown += 1
                 print('%s: %s\n  config: %s' % (
                     verdict.upper(), detail, json.dumps(config)))
@@ -321,7 +361,10 @@ def main():
           % (args.count, elapsed, results['agree'], agreement, decided,
              results['divergence'], divergence, results['disagree'],
              results['crash']))
-    ok = results['disagree'] == 0 and divergence < 0.5
+    unknown = classes['QEMU crash: UNKNOWN']['crash']
+    if unknown:
+        print('%d QEMU crashes match no known recipe (see above)' % unknown)
+    ok = results['disagree'] == 0 and divergence < 0.5 and not unknown
     return 0 if ok else 1
 
 

@@ -200,12 +200,9 @@ static void test_set_errors(void **state)
                 "parameter 'tls-hostname': null is not a valid string");
     EXPECT_FAIL(qmig_config_set_str(&c, P_MAPPING, "{\"a\":", &err_),
                 "parameter 'block-bitmap-mapping': invalid JSON at line 1, "
-                "column 5: unexpected token near end of file");
+                "column 6: unexpected end of data");
     EXPECT_FAIL(qmig_config_set_str(&c, P_MAPPING, "", &err_),
                 "parameter 'block-bitmap-mapping': empty JSON document");
-    EXPECT_FAIL(qmig_config_set_str(&c, P_MAPPING, "{\"a\":1,\"a\":2}", &err_),
-                "parameter 'block-bitmap-mapping': invalid JSON at line 1, "
-                "column 10: duplicate object key near '\"a\"'");
     EXPECT_FAIL(qmig_config_set_str(&c, P_MAPPING, NULL, &err_),
                 "parameter 'block-bitmap-mapping': no JSON text given");
     EXPECT_FAIL(qmig_config_set_bool(&c, N_PARAMS, true, &err_),
@@ -219,6 +216,9 @@ static void test_set_errors(void **state)
     /* errp NULL: still fails, nothing leaks. */
     assert_false(qmig_config_set_uint(&c, P_CHANNELS, 1000, NULL));
     assert_false(qmig_config_set_enum(&c, P_COMPRESS, "x", NULL));
+    /* Known json-c limitation (docs/qmig-validate.rst): duplicate keys, the last one wins. */
+    OK(qmig_config_set_str(&c, P_MAPPING, "{\"a\":1,\"a\":2}", &err_));
+    assert_string_equal(c.mapping, "{\"a\":2}");
     qmig_config_clear(&c);
 }
 

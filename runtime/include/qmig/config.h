@@ -90,6 +90,13 @@ typedef struct QmigCapDesc {
     const char *since;   /* NULL if unknown */
     unsigned flags;      /* QMIG_ITEM_* */
     uint32_t transports; /* bit per QmigTransport it works with; 0: any */
+    /*
+     * The schema's 'if' condition of the capability (the enum value of
+     * MigrationCapability) as a C preprocessor expression, the way
+     * QEMU's C generator writes it: "defined(CONFIG_A)",
+     * "defined(CONFIG_A) && !defined(CONFIG_B)"; NULL if unconditional.
+     */
+    const char *ifcond;
 } QmigCapDesc;
 
 typedef enum QmigValueType {
@@ -109,6 +116,17 @@ typedef struct QmigStrList {
     size_t len;
 } QmigStrList;
 
+/*
+ * A check of a value's contents that libqmig makes as QEMU does, named
+ * by the metadata ('value-check') because conditions cannot state it.
+ */
+typedef enum QmigValueCheck {
+    QMIG_VALUE_CHECK_NONE,
+    /* block-bitmap-mapping: structure, then well-formed, short enough
+     * and one-to-one aliases (check_dirty_bitmap_mig_alias_map()). */
+    QMIG_VALUE_CHECK_BITMAP_ALIAS_MAP,
+} QmigValueCheck;
+
 typedef struct QmigParamDesc {
     const char *name;
     QmigValueType type;
@@ -121,6 +139,14 @@ typedef struct QmigParamDesc {
     const char *const *enum_values;
     unsigned n_enum_values;
     uint64_t allowed_enum_mask; /* 0: all */
+    /*
+     * ENUM: parallel to enum_values, each value's 'if' condition (a C
+     * preprocessor expression, as for QmigCapDesc.ifcond), NULL for
+     * unconditional values; the array itself is NULL when no value is
+     * conditional.  A value exists only in QEMU builds where its
+     * condition holds.
+     */
+    const char *const *enum_value_ifs;
     /* The default, when has_default. */
     bool has_default;
     int64_t default_int;   /* INT, and ENUM index */
@@ -141,6 +167,8 @@ typedef struct QmigParamDesc {
     const char *since;
     unsigned flags;        /* QMIG_ITEM_* */
     int capability;        /* index of the capability it tunes, -1 */
+    QmigValueCheck value_check;
+    const char *ifcond;    /* the member's 'if' (as above), NULL if none */
 } QmigParamDesc;
 
 typedef struct QmigRuleDesc {

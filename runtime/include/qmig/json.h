@@ -1,5 +1,5 @@
 /*
- * qmig/json.h - configurations to and from JSON, built on jansson.
+ * qmig/json.h - configurations to and from JSON, built on json-c.
  *
  * The document is what a management tool would send QEMU, in one
  * object:
@@ -13,8 +13,14 @@
  * "parameters" uses the member names and JSON types of
  * migrate-set-parameters / query-migrate-parameters.  Every member is
  * optional.  Unknown names, wrong types, values outside the QAPI type's
- * range, duplicate keys and malformed JSON are errors whose message
- * names the JSON path ("parameters.multifd-channels: ...").  Values
+ * range and malformed JSON are errors whose message names the JSON path
+ * ("parameters.multifd-channels: ..."); type errors of parameter values
+ * continue with QEMU's text ("Parameter 'multifd-channels' expects
+ * uint8_t").  Unsigned parameters take 0 .. 2^64-1 exactly, and, as in
+ * QEMU, a negative integer wraps to 2^64 + value, and an integer beyond
+ * the 64-bit ranges is a real, as QEMU's parser reads it.  Duplicate
+ * keys are accepted, the last value winning (json-c 0.16;
+ * docs/qmig-validate.rst).  Values
  * outside the *metadata* range decode fine: validation reports them,
  * with every other broken rule.
  */
@@ -39,6 +45,28 @@ extern "C" {
  */
 bool qmig_config_from_json(void *config, const char *text, size_t len,
                            QmigError **errp);
+
+/*
+ * Called for each parameter whose value QEMU's migrate-set-parameters
+ * would refuse (@param indexes the schema's parameters; @message is
+ * QEMU's text, e.g. "Parameter 'multifd-channels' expects uint8_t").
+ * The message is valid only during the call.
+ */
+typedef void QmigRefusedParamFn(void *opaque, unsigned param,
+                                const char *message);
+
+/*
+ * As qmig_config_from_json(), but a parameter value QEMU's QMP visitor
+ * would refuse (wrong JSON type, outside its QAPI type, an unknown enum
+ * value, a malformed block-bitmap-mapping) is not an error: @refused
+ * hears of it, the parameter stays unset, and decoding goes on.  QEMU
+ * checks capabilities before it reads parameters, so a validator that
+ * wants QEMU's answer must still check the capability rules then.
+ * Every other error (malformed JSON, unknown names) still fails.
+ */
+bool qmig_config_from_json_refusing(void *config, const char *text,
+                                    size_t len, QmigRefusedParamFn *refused,
+                                    void *opaque, QmigError **errp);
 
 /*
  * Encode @config as a document of the shape above, capabilities as the

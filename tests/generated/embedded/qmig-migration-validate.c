@@ -34,39 +34,40 @@ static const char *const names_26[] = { "mapped-ram", "postcopy-ram" };
 static const char *const names_27[] = { "mapped-ram" };
 static const char *const names_28[] = { "mapped-ram", "tls-creds" };
 static const char *const names_29[] = { "mapped-ram", "multifd-compression" };
-static const char *const names_30[] = { "mapped-ram", "multifd-compression", "tls-creds" };
-static const char *const names_31[] = { "direct-io", "mapped-ram", "multifd" };
-static const char *const names_32[] = { "direct-io" };
-static const char *const names_33[] = { "switchover-ack", "return-path" };
-static const char *const names_34[] = { "multifd", "xbzrle" };
-static const char *const names_35[] = { "zero-copy-send", "multifd" };
-static const char *const names_36[] = { "zero-copy-send", "xbzrle" };
-static const char *const names_37[] = { "zero-copy-send", "multifd-compression", "tls-creds" };
-static const char *const names_38[] = { "zero-copy-send" };
-static const char *const names_39[] = { "postcopy-ram", "x-ignore-shared" };
-static const char *const names_40[] = { "postcopy-ram" };
-static const char *const names_41[] = { "postcopy-preempt", "postcopy-ram" };
-static const char *const names_42[] = { "xbzrle" };
-static const char *const names_43[] = { "multifd" };
-static const char *const names_44[] = { "postcopy-ram" };
-static const char *const names_45[] = { "announce-initial" };
-static const char *const names_46[] = { "announce-max" };
-static const char *const names_47[] = { "announce-rounds" };
-static const char *const names_48[] = { "announce-step" };
-static const char *const names_49[] = { "throttle-trigger-threshold" };
-static const char *const names_50[] = { "cpu-throttle-initial" };
-static const char *const names_51[] = { "cpu-throttle-increment" };
-static const char *const names_52[] = { "max-bandwidth" };
-static const char *const names_53[] = { "avail-switchover-bandwidth" };
-static const char *const names_54[] = { "downtime-limit" };
-static const char *const names_55[] = { "multifd-channels" };
-static const char *const names_56[] = { "xbzrle-cache-size" };
-static const char *const names_57[] = { "max-cpu-throttle", "cpu-throttle-initial" };
-static const char *const names_58[] = { "multifd-zlib-level" };
-static const char *const names_59[] = { "multifd-qatzip-level" };
-static const char *const names_60[] = { "multifd-zstd-level" };
-static const char *const names_61[] = { "x-vcpu-dirty-limit-period" };
-static const char *const names_62[] = { "vcpu-dirty-limit" };
+static const char *const names_30[] = { "direct-io", "mapped-ram", "multifd" };
+static const char *const names_31[] = { "direct-io" };
+static const char *const names_32[] = { "switchover-ack", "return-path" };
+static const char *const names_33[] = { "multifd", "xbzrle" };
+static const char *const names_34[] = { "zero-copy-send", "multifd" };
+static const char *const names_35[] = { "zero-copy-send", "xbzrle" };
+static const char *const names_36[] = { "zero-copy-send", "multifd-compression", "tls-creds" };
+static const char *const names_37[] = { "zero-copy-send" };
+static const char *const names_38[] = { "postcopy-ram", "x-ignore-shared" };
+static const char *const names_39[] = { "postcopy-ram" };
+static const char *const names_40[] = { "postcopy-preempt", "postcopy-ram" };
+static const char *const names_41[] = { "xbzrle" };
+static const char *const names_42[] = { "multifd" };
+static const char *const names_43[] = { "postcopy-ram" };
+static const char *const names_44[] = { NULL };
+static const char *const names_45[] = { NULL };
+static const char *const names_46[] = { "announce-initial" };
+static const char *const names_47[] = { "announce-max" };
+static const char *const names_48[] = { "announce-rounds" };
+static const char *const names_49[] = { "announce-step" };
+static const char *const names_50[] = { "throttle-trigger-threshold" };
+static const char *const names_51[] = { "cpu-throttle-initial" };
+static const char *const names_52[] = { "cpu-throttle-increment" };
+static const char *const names_53[] = { "max-bandwidth" };
+static const char *const names_54[] = { "avail-switchover-bandwidth" };
+static const char *const names_55[] = { "downtime-limit" };
+static const char *const names_56[] = { "multifd-channels" };
+static const char *const names_57[] = { "xbzrle-cache-size" };
+static const char *const names_58[] = { "max-cpu-throttle", "cpu-throttle-initial" };
+static const char *const names_59[] = { "multifd-zlib-level" };
+static const char *const names_60[] = { "multifd-qatzip-level" };
+static const char *const names_61[] = { "multifd-zstd-level" };
+static const char *const names_62[] = { "x-vcpu-dirty-limit-period" };
+static const char *const names_63[] = { "vcpu-dirty-limit" };
 
 const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_BACKGROUND_SNAPSHOT_CONFLICTS_POSTCOPY_RAM] = {
@@ -237,7 +238,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
         .names = names_18,
         .n_names = 1,
         .origin = "R23: migration/migration.c migration_channels_and_transport_compatible()",
-        .location = "schema/features/cpr.json:49",
+        .location = "schema/features/cpr.json:50",
         .environment = false,
     },
     [QMIG_MIGRATION_RULE_CPR_NO_POSTCOPY] = {
@@ -246,7 +247,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
         .names = names_19,
         .n_names = 3,
         .origin = "R30: migration/migration.c migrate_prepare()",
-        .location = "schema/features/cpr.json:57",
+        .location = "schema/features/cpr.json:60",
         .environment = false,
     },
     [QMIG_MIGRATION_RULE_CPR_NO_BACKGROUND_SNAPSHOT] = {
@@ -255,7 +256,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
         .names = names_20,
         .n_names = 2,
         .origin = "R31: migration/migration.c migrate_prepare()",
-        .location = "schema/features/cpr.json:63",
+        .location = "schema/features/cpr.json:66",
         .environment = false,
     },
     [QMIG_MIGRATION_RULE_CPR_NO_COLO] = {
@@ -264,7 +265,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
         .names = names_21,
         .n_names = 2,
         .origin = "R32: migration/migration.c migrate_prepare()",
-        .location = "schema/features/cpr.json:69",
+        .location = "schema/features/cpr.json:72",
         .environment = false,
     },
     [QMIG_MIGRATION_RULE_CPR_EXEC_REQUIRES_COMMAND] = {
@@ -273,7 +274,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
         .names = names_22,
         .n_names = 2,
         .origin = "R34: migration/migration.c qmp_migrate()",
-        .location = "schema/features/cpr.json:77",
+        .location = "schema/features/cpr.json:80",
         .environment = false,
     },
     [QMIG_MIGRATION_RULE_DIRTY_LIMIT_CONFLICTS_AUTO_CONVERGE] = {
@@ -339,37 +340,28 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
         .location = "schema/features/mapped-ram.json:52",
         .environment = false,
     },
-    [QMIG_MIGRATION_RULE_MAPPED_RAM_NO_COMPRESSION_TLS] = {
-        .id = "mapped-ram-no-compression-tls",
-        .message = "Mapped-ram only available for non-compressed non-TLS multifd migration",
-        .names = names_30,
-        .n_names = 3,
-        .origin = "R28: migration/options.c migrate_params_check()",
-        .location = "schema/features/mapped-ram.json:58",
-        .environment = false,
-    },
     [QMIG_MIGRATION_RULE_DIRECT_IO_EXTRA_FDS_TRANSPORT] = {
         .id = "direct-io-extra-fds-transport",
         .message = "Migration requires a transport that allows for extra fds (e.g. file)",
-        .names = names_31,
+        .names = names_30,
         .n_names = 3,
         .origin = "R22: migration/migration.c migration_channels_and_transport_compatible()",
-        .location = "schema/features/mapped-ram.json:75",
+        .location = "schema/features/mapped-ram.json:78",
         .environment = false,
     },
     [QMIG_MIGRATION_RULE_DIRECT_IO_BUILD_SUPPORT] = {
         .id = "direct-io-build-support",
         .message = "No build-time support for direct-io",
-        .names = names_32,
+        .names = names_31,
         .n_names = 1,
         .origin = "R29: migration/options.c migrate_params_check()",
-        .location = "schema/features/mapped-ram.json:81",
+        .location = "schema/features/mapped-ram.json:84",
         .environment = true,
     },
     [QMIG_MIGRATION_RULE_SWITCHOVER_ACK_REQUIRES_RETURN_PATH] = {
         .id = "switchover-ack-requires-return-path",
         .message = "Capability 'switchover-ack' requires capability 'return-path'",
-        .names = names_33,
+        .names = names_32,
         .n_names = 2,
         .origin = "R2: migration/options.c migrate_caps_check()",
         .location = "schema/features/misc.json:54",
@@ -378,7 +370,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_MULTIFD_CONFLICTS_XBZRLE] = {
         .id = "multifd-conflicts-xbzrle",
         .message = "Multifd is not compatible with xbzrle",
-        .names = names_34,
+        .names = names_33,
         .n_names = 2,
         .origin = "R4: migration/options.c migrate_caps_check()",
         .location = "schema/features/multifd.json:29",
@@ -387,7 +379,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_ZERO_COPY_SEND_REQUIRES_MULTIFD] = {
         .id = "zero-copy-send-requires-multifd",
         .message = "Zero copy only available for non-compressed non-TLS multifd migration",
-        .names = names_35,
+        .names = names_34,
         .n_names = 2,
         .origin = "R3: migration/options.c migrate_caps_check()",
         .location = "schema/features/multifd.json:44",
@@ -396,7 +388,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_ZERO_COPY_SEND_CONFLICTS_XBZRLE] = {
         .id = "zero-copy-send-conflicts-xbzrle",
         .message = "Zero copy only available for non-compressed non-TLS multifd migration",
-        .names = names_36,
+        .names = names_35,
         .n_names = 2,
         .origin = "R3: migration/options.c migrate_caps_check()",
         .location = "schema/features/multifd.json:44",
@@ -405,7 +397,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_ZERO_COPY_SEND_NO_COMPRESSION_TLS] = {
         .id = "zero-copy-send-no-compression-tls",
         .message = "Zero copy only available for non-compressed non-TLS multifd migration",
-        .names = names_37,
+        .names = names_36,
         .n_names = 3,
         .origin = "R3, R29: migration/options.c migrate_caps_check(), migrate_params_check()",
         .location = "schema/features/multifd.json:57",
@@ -414,7 +406,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_ZERO_COPY_SEND_LINUX_ONLY] = {
         .id = "zero-copy-send-linux-only",
         .message = "Zero copy currently only available on Linux",
-        .names = names_38,
+        .names = names_37,
         .n_names = 1,
         .origin = "R3: migration/options.c migrate_caps_check()",
         .location = "schema/features/multifd.json:66",
@@ -423,7 +415,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_POSTCOPY_RAM_CONFLICTS_X_IGNORE_SHARED] = {
         .id = "postcopy-ram-conflicts-x-ignore-shared",
         .message = "Postcopy is not compatible with ignore-shared",
-        .names = names_39,
+        .names = names_38,
         .n_names = 2,
         .origin = "R7: migration/options.c migrate_caps_check()",
         .location = "schema/features/postcopy.json:25",
@@ -432,7 +424,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_POSTCOPY_RAM_HOST_SUPPORT] = {
         .id = "postcopy-ram-host-support",
         .message = "Postcopy is not supported",
-        .names = names_40,
+        .names = names_39,
         .n_names = 1,
         .origin = "R12: migration/options.c migrate_caps_check(), postcopy_ram_supported_by_host()",
         .location = "schema/features/postcopy.json:38",
@@ -441,7 +433,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_POSTCOPY_PREEMPT_REQUIRES_POSTCOPY_RAM] = {
         .id = "postcopy-preempt-requires-postcopy-ram",
         .message = "Postcopy preempt requires postcopy-ram",
-        .names = names_41,
+        .names = names_40,
         .n_names = 2,
         .origin = "R1: migration/options.c migrate_caps_check()",
         .location = "schema/features/postcopy.json:46",
@@ -450,7 +442,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_RDMA_NO_XBZRLE] = {
         .id = "rdma-no-xbzrle",
         .message = "RDMA and XBZRLE can't be used together",
-        .names = names_42,
+        .names = names_41,
         .n_names = 1,
         .origin = "R13: migration/options.c migrate_rdma_caps_check()",
         .location = "schema/features/rdma.json:28",
@@ -459,7 +451,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_RDMA_NO_MULTIFD] = {
         .id = "rdma-no-multifd",
         .message = "RDMA and multifd can't be used together",
-        .names = names_43,
+        .names = names_42,
         .n_names = 1,
         .origin = "R13: migration/options.c migrate_rdma_caps_check()",
         .location = "schema/features/rdma.json:33",
@@ -468,16 +460,34 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_RDMA_NO_POSTCOPY_RAM] = {
         .id = "rdma-no-postcopy-ram",
         .message = "RDMA and postcopy-ram can't be used together",
-        .names = names_44,
+        .names = names_43,
         .n_names = 1,
         .origin = "R13: migration/options.c migrate_rdma_caps_check()",
         .location = "schema/features/rdma.json:38",
         .environment = false,
     },
+    [QMIG_MIGRATION_RULE_RDMA_UNAVAILABLE_SOURCE] = {
+        .id = "rdma-unavailable-source",
+        .message = "uri is not a valid migration protocol",
+        .names = names_44,
+        .n_names = 0,
+        .origin = "migration/channel.c migration_connect_outgoing()",
+        .location = "schema/features/rdma.json:46",
+        .environment = true,
+    },
+    [QMIG_MIGRATION_RULE_RDMA_UNAVAILABLE_DESTINATION] = {
+        .id = "rdma-unavailable-destination",
+        .message = "unknown migration protocol",
+        .names = names_45,
+        .n_names = 0,
+        .origin = "migration/channel.c migration_connect_incoming()",
+        .location = "schema/features/rdma.json:52",
+        .environment = true,
+    },
     [QMIG_MIGRATION_RULE_ANNOUNCE_INITIAL_RANGE] = {
         .id = "announce-initial-range",
         .message = "Option announce_initial expects a value between 0 and 100000",
-        .names = names_45,
+        .names = names_46,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/announce.json:14",
@@ -486,7 +496,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_ANNOUNCE_MAX_RANGE] = {
         .id = "announce-max-range",
         .message = "Option announce_max expects a value between 0 and 100000",
-        .names = names_46,
+        .names = names_47,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/announce.json:25",
@@ -495,7 +505,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_ANNOUNCE_ROUNDS_RANGE] = {
         .id = "announce-rounds-range",
         .message = "Option announce_rounds expects a value between 0 and 1000",
-        .names = names_47,
+        .names = names_48,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/announce.json:36",
@@ -504,7 +514,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_ANNOUNCE_STEP_RANGE] = {
         .id = "announce-step-range",
         .message = "Option announce_step expects a value between 0 and 10000",
-        .names = names_48,
+        .names = names_49,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/announce.json:49",
@@ -513,7 +523,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_THROTTLE_TRIGGER_THRESHOLD_RANGE] = {
         .id = "throttle-trigger-threshold-range",
         .message = "Option throttle_trigger_threshold expects an integer in the range of 1 to 100",
-        .names = names_49,
+        .names = names_50,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/auto-converge.json:24",
@@ -522,7 +532,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_CPU_THROTTLE_INITIAL_RANGE] = {
         .id = "cpu-throttle-initial-range",
         .message = "Option cpu_throttle_initial expects an integer in the range of 1 to 99",
-        .names = names_50,
+        .names = names_51,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/auto-converge.json:36",
@@ -531,7 +541,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_CPU_THROTTLE_INCREMENT_RANGE] = {
         .id = "cpu-throttle-increment-range",
         .message = "Option cpu_throttle_increment expects an integer in the range of 1 to 99",
-        .names = names_51,
+        .names = names_52,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/auto-converge.json:48",
@@ -540,7 +550,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_MAX_BANDWIDTH_RANGE] = {
         .id = "max-bandwidth-range",
         .message = "Option max_bandwidth expects an integer in the range of 0 to (18446744073709551615UL) bytes/second",
-        .names = names_52,
+        .names = names_53,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/bandwidth-downtime.json:22",
@@ -549,7 +559,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_AVAIL_SWITCHOVER_BANDWIDTH_RANGE] = {
         .id = "avail-switchover-bandwidth-range",
         .message = "Option avail_switchover_bandwidth expects an integer in the range of 0 to (18446744073709551615UL) bytes/second",
-        .names = names_53,
+        .names = names_54,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/bandwidth-downtime.json:34",
@@ -558,7 +568,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_DOWNTIME_LIMIT_RANGE] = {
         .id = "downtime-limit-range",
         .message = "Option downtime_limit expects an integer in the range of 0 to (2000 * 1000) ms",
-        .names = names_54,
+        .names = names_55,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/bandwidth-downtime.json:45",
@@ -567,7 +577,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_MULTIFD_CHANNELS_RANGE] = {
         .id = "multifd-channels-range",
         .message = "Option multifd_channels expects a value between 1 and 255",
-        .names = names_55,
+        .names = names_56,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/multifd.json:73",
@@ -576,7 +586,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_XBZRLE_CACHE_SIZE_RANGE] = {
         .id = "xbzrle-cache-size-range",
         .message = "Option xbzrle_cache_size expects a power of two no less than the target page size",
-        .names = names_56,
+        .names = names_57,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/xbzrle.json:27",
@@ -585,7 +595,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_MAX_CPU_THROTTLE_RANGE] = {
         .id = "max-cpu-throttle-range",
         .message = "max_Option cpu_throttle expects an integer in the range of cpu_throttle_initial to 99",
-        .names = names_57,
+        .names = names_58,
         .n_names = 2,
         .origin = NULL,
         .location = "schema/features/auto-converge.json:70",
@@ -594,7 +604,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_MULTIFD_ZLIB_LEVEL_RANGE] = {
         .id = "multifd-zlib-level-range",
         .message = "Option multifd_zlib_level expects a value between 0 and 9",
-        .names = names_58,
+        .names = names_59,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/multifd.json:98",
@@ -603,7 +613,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_MULTIFD_QATZIP_LEVEL_RANGE] = {
         .id = "multifd-qatzip-level-range",
         .message = "Option multifd_qatzip_level expects a value between 1 and 9",
-        .names = names_59,
+        .names = names_60,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/multifd.json:110",
@@ -612,7 +622,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_MULTIFD_ZSTD_LEVEL_RANGE] = {
         .id = "multifd-zstd-level-range",
         .message = "Option multifd_zstd_level expects a value between 0 and 20",
-        .names = names_60,
+        .names = names_61,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/multifd.json:122",
@@ -621,7 +631,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_X_VCPU_DIRTY_LIMIT_PERIOD_RANGE] = {
         .id = "x-vcpu-dirty-limit-period-range",
         .message = "Option x-vcpu-dirty-limit-period expects a value between 1 and 1000",
-        .names = names_61,
+        .names = names_62,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/dirty-limit.json:28",
@@ -630,7 +640,7 @@ const QmigRuleDesc qmig_migration_rules[QMIG_MIGRATION_RULE__MAX] = {
     [QMIG_MIGRATION_RULE_VCPU_DIRTY_LIMIT_RANGE] = {
         .id = "vcpu-dirty-limit-range",
         .message = "Parameter 'vcpu_dirty_limit' must be greater than 1 MB/s",
-        .names = names_62,
+        .names = names_63,
         .n_names = 1,
         .origin = NULL,
         .location = "schema/features/dirty-limit.json:42",
@@ -812,18 +822,17 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
     }
 
     /*
-     * cpr-transfer-streamable-transport (schema/features/cpr.json:49)
+     * cpr-transfer-streamable-transport (schema/features/cpr.json:50)
      * Migration requires streamable transport (eg unix)
      */
     if (header->has_transport &&
-        ((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
-        (qmig_config_effective_enum(config, QMIG_MIGRATION_PARAM_MODE) == QMIG_MIGRATION_MIG_MODE_CPR_TRANSFER) &&
+        ((qmig_config_effective_enum(config, QMIG_MIGRATION_PARAM_MODE) == QMIG_MIGRATION_MIG_MODE_CPR_TRANSFER) &&
         (header->transport == QMIG_TRANSPORT_FILE))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_CPR_TRANSFER_STREAMABLE_TRANSPORT);
     }
 
     /*
-     * cpr-no-postcopy (schema/features/cpr.json:57)
+     * cpr-no-postcopy (schema/features/cpr.json:60)
      * Cannot use postcopy with CPR
      */
     if (((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
@@ -834,7 +843,7 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
     }
 
     /*
-     * cpr-no-background-snapshot (schema/features/cpr.json:63)
+     * cpr-no-background-snapshot (schema/features/cpr.json:66)
      * Cannot use background snapshot with CPR
      */
     if (((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
@@ -844,7 +853,7 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
     }
 
     /*
-     * cpr-no-colo (schema/features/cpr.json:69)
+     * cpr-no-colo (schema/features/cpr.json:72)
      * Cannot use COLO with CPR
      */
     if (((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
@@ -854,7 +863,7 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
     }
 
     /*
-     * cpr-exec-requires-command (schema/features/cpr.json:77)
+     * cpr-exec-requires-command (schema/features/cpr.json:80)
      * cpr-exec mode requires setting cpr-exec-command
      */
     if (((!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
@@ -930,17 +939,7 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
     }
 
     /*
-     * mapped-ram-no-compression-tls (schema/features/mapped-ram.json:58)
-     * Mapped-ram only available for non-compressed non-TLS multifd migration
-     */
-    if ((qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_MAPPED_RAM) &&
-        ((qmig_config_effective_enum(config, QMIG_MIGRATION_PARAM_MULTIFD_COMPRESSION) != QMIG_MIGRATION_MULTIFD_COMPRESSION_NONE) ||
-        !qmig_config_effective_empty(config, QMIG_MIGRATION_PARAM_TLS_CREDS)))) {
-        qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_MAPPED_RAM_NO_COMPRESSION_TLS);
-    }
-
-    /*
-     * direct-io-extra-fds-transport (schema/features/mapped-ram.json:75)
+     * direct-io-extra-fds-transport (schema/features/mapped-ram.json:78)
      * Migration requires a transport that allows for extra fds (e.g. file)
      */
     if (header->has_transport &&
@@ -952,7 +951,7 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
     }
 
     /*
-     * direct-io-build-support (schema/features/mapped-ram.json:81)
+     * direct-io-build-support (schema/features/mapped-ram.json:84)
      * No build-time support for direct-io
      */
     if (((qmig_config_effective_bool(config, QMIG_MIGRATION_PARAM_DIRECT_IO) == true) &&
@@ -1071,6 +1070,28 @@ void qmig_migration_validate_rules(const void *config, QmigViolations *out)
         ((header->transport == QMIG_TRANSPORT_RDMA) &&
         qmig_capset_has(&header->caps, QMIG_MIGRATION_CAP_POSTCOPY_RAM))) {
         qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_RDMA_NO_POSTCOPY_RAM);
+    }
+
+    /*
+     * rdma-unavailable-source (schema/features/rdma.json:46)
+     * uri is not a valid migration protocol
+     */
+    if (header->has_transport &&
+        ((header->transport == QMIG_TRANSPORT_RDMA) &&
+        (!header->has_side || header->side == QMIG_SIDE_SOURCE) &&
+        !!(header->host_lacks & (UINT64_C(1) << 7)))) {
+        qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_RDMA_UNAVAILABLE_SOURCE);
+    }
+
+    /*
+     * rdma-unavailable-destination (schema/features/rdma.json:52)
+     * unknown migration protocol
+     */
+    if (header->has_transport &&
+        ((header->transport == QMIG_TRANSPORT_RDMA) &&
+        (!header->has_side || header->side == QMIG_SIDE_DESTINATION) &&
+        !!(header->host_lacks & (UINT64_C(1) << 7)))) {
+        qmig_violations_add(out, &qmig_migration_schema, QMIG_MIGRATION_RULE_RDMA_UNAVAILABLE_DESTINATION);
     }
 
     /*
