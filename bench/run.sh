@@ -119,3 +119,16 @@ if [ -n "$real_args" ]; then
     awk '{ printf "target: compat median %.2f ms <= 50 ms: %s\n", $7,
            ($7 <= 50 ? "met" : "MISSED") }' "$results"
 fi
+
+# Real QEMU (the qmp suite's binary, when `make qemu` built it): how fast
+# the QMP differential decides configurations, QEMU and qmig-validate
+# each in a fresh process per configuration.
+qemu_bin=$build/qemu/qemu-system-x86_64
+if [ -x "$qemu_bin" ]; then
+    echo
+    echo "qmp differential: configurations per second against real QEMU"
+    /usr/bin/python3 "$here/../tests/qmp/differential.py" \
+        --qemu "$qemu_bin" --validate "$build/tools/qmig-validate" \
+        --count "${BENCH_QMP_COUNT:-1000}" --show 0 | tail -n 1
+    echo "target: 3,000 configurations <= 180 s"
+fi
