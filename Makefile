@@ -41,10 +41,11 @@ run: build
 	@echo "documentation:     $(BUILD)/docs/html/index.html"
 	@echo "manual pages:      $(BUILD)/docs/man/"
 
-# QEMU from QEMU_SRC, built once and reused while its inputs are
-# unchanged (qemu/scripts/build-qemu.sh, with ccache).
+# QEMU from QEMU_SRC, plain and with the series of qemu/patches, each
+# built once and reused while its inputs are unchanged
+# (qemu/scripts/build-qemu.sh, with ccache).
 qemu: configure
-	$(if $(QEMU_SRC),ninja -C $(BUILD) qemu,@echo "QEMU_SRC not set: no QEMU to build")
+	$(if $(QEMU_SRC),ninja -C $(BUILD) qemu qemu-patched,@echo "QEMU_SRC not set: no QEMU to build")
 
 check: all qemu
 	meson test -C $(BUILD) $(MESON_TEST_ARGS)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# build-qemu.sh SRC OUTDIR [PATCHDIR [LINK]]
+# build-qemu.sh SRC OUTDIR [PATCHDIR [LINK [QMIG_SRC]]]
 #
 # Turn QEMU's source (SRC: the release tarball of ../shared/qemu-src, or an
 # unpacked tree) into a built qemu-system-x86_64 under OUTDIR, optionally
@@ -12,18 +12,24 @@
 # Otherwise the tree is unpacked afresh and built with ccache, keyed so
 # that another checkout of qmig (CI's fresh clone) hits the same cache.
 #
+# With QMIG_SRC (qmig's source tree), a copy of it becomes the tree's
+# subprojects/qmig, which the series builds qmig-gen and libqmig from.
+# QMIG_SRC "installed" uses the qmig that pkg-config and PATH find
+# instead (an installed qmig), with no subprojects/qmig.
+#
 # On success prints the path of the binary on the last line of stdout
 # and, with LINK, points the symbolic link LINK at it (a meson output).
 set -euo pipefail
 
-if [ $# -lt 2 ] || [ $# -gt 4 ]; then
-    echo "usage: $0 SRC OUTDIR [PATCHDIR [LINK]]" >&2
+if [ $# -lt 2 ] || [ $# -gt 5 ]; then
+    echo "usage: $0 SRC OUTDIR [PATCHDIR [LINK [QMIG_SRC]]]" >&2
     exit 2
 fi
 src=$1
 outdir=$2
 patchdir=${3:-}
 link=${4:-}
+qmig_src=${5:-}
 
 finish() {
     if [ -n "$link" ]; then
@@ -65,7 +71,29 @@ if [ -n "$patchdir" ]; then
     fi
 fi
 
-stamp_text="source $src_digest
+# qmig's own files (its build directories and history left out).
+qmig_files() {
+    (cd "$qmig_src" && find . \( -name 'build*' -o -name .git \) -prune \
+        -o -type f -print | LC_ALL=C sort)
+}
+qmig_digest=none
+if [ "$qmig_src" = installed ]; then
+    CONFIGURE_FLAGS+=(--enable-qmig)
+    qmig_digest="installed $(command -v qmig-gen || echo none)"
+    qmig_digest="$qmig_digest $(pkg-config --modversion qmig || echo none)"
+    qmig_digest="$qmig_digest ${PKG_CONFIG_PATH:-}"
+    qmig_src=
+elif [ -n "$qmig_src" ]; then
+    # --without-default-features turns auto features off: ask for it.
+    CONFIGURE_FLAGS+=(--enable-qmig)
+    NINJA_TARGETS+=(subprojects/qmig/generator/qmig-gen)
+    qmig_digest=$(cd "$qmig_src" && qmig_files | xargs -d '\n' sha256sum |
+                  sha256sum | cut -d' ' -f1)
+fi
+
+stamp_text="script $(sha256sum "$0" | cut -d' ' -f1)
+source $src_digest
+qmig $qmig_digest
 flags ${CONFIGURE_FLAGS[*]}
 targets ${NINJA_TARGETS[*]}
 patches $patch_digest"
@@ -97,7 +125,17 @@ if [ ${#patches[@]} -gt 0 ]; then
      git init -q && git add -A &&
      git -c user.name=qmig -c user.email=qmig@localhost \
          commit -q -m "QEMU reference tree" &&
-     git -c user.name=qmig -c user.email=qmig@localhost am -q "${patches[@]}")
+     git -c user.name=qmig -c user.email=qmig@localhost am -q "${patches[@]}" &&
+     # Built like a release tree: QEMU's configure turns -Werror on for
+     # git checkouts only, which would also defeat the shared ccache.
+     rm -rf .git)
+fi
+
+if [ -n "$qmig_src" ]; then
+    log "copying qmig from $qmig_src into subprojects/qmig"
+    mkdir -p "$tree/subprojects/qmig"
+    (cd "$qmig_src" && qmig_files | tar -cf - --no-recursion -T - |
+     tar -xf - -C "$tree/subprojects/qmig")
 fi
 
 # ccache: relative paths under OUTDIR and no working-directory hash make
