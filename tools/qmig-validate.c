@@ -507,12 +507,20 @@ static void on_refused(void *opaque, unsigned param, const char *message)
         }
     }
     if (refused->count < MAX_REFUSED) {
+        char *name_copy = strdup(name);
+        char *message_copy = strdup(message);
+        if (!name_copy || !message_copy) {
+            /* Out of memory: the violation is lost, never half-made. */
+            free(name_copy);
+            free(message_copy);
+            return;
+        }
         unsigned i = refused->count++;
-        refused->names[i] = strdup(name);
-        refused->messages[i] = strdup(message);
+        refused->names[i] = name_copy;
+        refused->messages[i] = message_copy;
         refused->rules[i] = (QmigRuleDesc){
             .id = "parameter-value",
-            .message = refused->messages[i] ? refused->messages[i] : "",
+            .message = refused->messages[i],
             .names = (const char *const *)&refused->names[i],
             .n_names = 1,
             .origin = "qapi/qobject-input-visitor.c (migrate-set-parameters)",

@@ -193,7 +193,8 @@ static bool integer_ends_at(const char *text, size_t end)
 /*
  * The offsets where an overflowing integer ends, in *@offsets (up to
  * MAX_OVERFLOWS).  Returns how many; 0 also when the text is not valid
- * JSON (the normal parse reports that).
+ * JSON (the normal parse reports that); MAX_OVERFLOWS + 1 when there
+ * are more than MAX_OVERFLOWS.
  */
 static size_t find_overflows(const char *text, size_t len, size_t *offsets)
 {
@@ -210,8 +211,12 @@ static size_t find_overflows(const char *text, size_t len, size_t *offsets)
         struct json_object *v = json_tokener_parse_ex(tok, c, 1);
         int saved = errno;
         enum json_tokener_error e = json_tokener_get_error(tok);
-        if (saved == ERANGE && integer_ends_at(text, i) &&
-            n < MAX_OVERFLOWS) {
+        if (saved == ERANGE && integer_ends_at(text, i)) {
+            if (n == MAX_OVERFLOWS) {
+                json_object_put(v);
+                n++;
+                break;
+            }
             offsets[n++] = i;
         }
         if (v || e != json_tokener_continue) {
@@ -259,6 +264,13 @@ bool qmig__json_parse(const char *text, size_t len, struct json_object **out,
     }
     if (!n) {
         return parse_text(text, len, out, errp);
+    }
+    if (n > MAX_OVERFLOWS) {
+        /* Never clamp one silently: refuse the document instead. */
+        *out = NULL;
+        qmig_error_setg(errp, "invalid JSON: more than %d integers beyond "
+                        "the 64-bit ranges", MAX_OVERFLOWS);
+        return false;
     }
     size_t real_len;
     char *real_text = as_reals(text, len, offsets, n, &real_len);

@@ -431,6 +431,16 @@ static void test_reject_numbers(void **state)
           "\"max-bandwidth\": 100000000000000000000000}}",
           "parameters.max-bandwidth: Parameter 'max-bandwidth' expects "
           "uint64");
+    /* Never more overflows than can be noted: refused, not clamped. */
+    {
+        char doc[4096] = "{\"list\": [";
+        for (int i = 0; i < 65; i++) {
+            strcat(doc, i ? ", 99999999999999999999" : "99999999999999999999");
+        }
+        strcat(doc, "]}");
+        check(doc, "invalid JSON: more than 64 integers beyond the 64-bit "
+                   "ranges");
+    }
     /* Digits inside strings and reals are left alone. */
     check("{\"parameters\": {\"tls-hostname\": "
           "\"18446744073709551616\", \"max-bandwidth\": 1e400}}",
