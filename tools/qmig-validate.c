@@ -574,18 +574,26 @@ static void report_text(const QmigViolations *v)
     printf("invalid: %u rule%s broken\n", v->count, v->count == 1 ? "" : "s");
 }
 
+/* Print and free @json, or report @err (which it frees) when NULL. */
+static bool print_json(char *json, QmigError *err)
+{
+    if (!json) {
+        fprintf(stderr, "qmig-validate: %s\n", qmig_error_message(err));
+        qmig_error_free(err);
+        return false;
+    }
+    printf("%s\n", json);
+    free(json);
+    return true;
+}
+
 static int report(const QmigViolations *v, const Options *opts)
 {
     if (opts->format && !strcmp(opts->format, "json")) {
         QmigError *err = NULL;
-        char *json = qmig_violations_to_json(v, &err);
-        if (!json) {
-            fprintf(stderr, "qmig-validate: %s\n", qmig_error_message(err));
-            qmig_error_free(err);
+        if (!print_json(qmig_violations_to_json(v, &err), err)) {
             return 2;
         }
-        printf("%s\n", json);
-        free(json);
     } else {
         report_text(v);
     }
@@ -595,15 +603,7 @@ static int report(const QmigViolations *v, const Options *opts)
 static int print_config(const QmigMigrationConfig *config)
 {
     QmigError *err = NULL;
-    char *json = qmig_config_to_json(config, true, &err);
-    if (!json) {
-        fprintf(stderr, "qmig-validate: %s\n", qmig_error_message(err));
-        qmig_error_free(err);
-        return 2;
-    }
-    printf("%s\n", json);
-    free(json);
-    return 0;
+    return print_json(qmig_config_to_json(config, true, &err), err) ? 0 : 2;
 }
 
 int main(int argc, char **argv)
