@@ -30,8 +30,20 @@ typedef struct QmigGen {
 /* The C configuration API: types, validation, channels, handshake. */
 void qmig_gen_c(QmigGen *gen);
 
+/* The checks of the metadata as C over QEMU's QAPI types. */
+void qmig_gen_qemu(QmigGen *gen);
+
 /* The reference documentation: rST pages and the rule table. */
 void qmig_gen_rst(QmigGen *gen);
+
+/* Helpers the C emitters share (gen_c.c). */
+const char *qmig_gen_c_str(QmigGen *gen, const char *s);
+const char *qmig_gen_comment(QmigGen *gen, const char *s);
+const char *qmig_gen_ifcond(QmigGen *gen, const QmigIfCond *c);
+const char *qmig_gen_location(QmigGen *gen, const QmigInfo *info);
+const char *qmig_gen_int_literal(QmigGen *gen, QmigInt v, bool is_signed);
+QmigOutput *qmig_gen_new_file(QmigGen *gen, const char *kind,
+                              const char *ext);
 
 /* Upper-case C identifier of @name: "multifd-channels" -> "MULTIFD_CHANNELS". */
 const char *qmig_gen_upper(QmigGen *gen, const char *name);

@@ -779,9 +779,10 @@ static void emit_types_source(QmigGen *gen)
 
 /* --- validation -------------------------------------------------------- */
 
+/* Transport and channel atoms are about the migrate command. */
 static bool cond_mentions_transport(const QmigCond *c)
 {
-    if (c->kind == QMIG_COND_TRANSPORT) {
+    if (c->kind == QMIG_COND_TRANSPORT || c->kind == QMIG_COND_CHANNEL) {
         return true;
     }
     for (size_t i = 0; i < c->n_operands; i++) {
@@ -892,6 +893,15 @@ static const char *compile_cond(QmigGen *gen, const QmigCond *c)
         return qmig_arena_printf(
             gen->arena, "!(header->host_lacks & (UINT64_C(1) << %d))",
             env_index(gen->meta, c->env));
+    case QMIG_COND_CHANNEL:
+        /* A 'uri' instead of 'channels' names the main channel only. */
+        return qmig_arena_printf(
+            gen->arena,
+            "(header->has_migrate_channels\n"
+            "         ? (header->migrate_channels & (UINT32_C(1) << %s)) != 0\n"
+            "         : %s)",
+            channel_const(gen, c->channel),
+            strcmp(c->channel->name, "main") ? "false" : "true");
     case QMIG_COND_RANGE:
         return qmig_arena_printf(gen->arena,
                                  "!qmig_config_param_in_range(config, %s)",
@@ -1008,8 +1018,10 @@ static void emit_rule_check(QmigGen *gen, QmigOutput *c,
 static void emit_validate_source(QmigGen *gen)
 {
     QmigOutput *c = new_file(gen, "validate", "c");
-    qmig_out_printf(c, "#include <stdint.h>\n\n#include \"%svalidate.h\"\n\n",
-                    gen->file_prefix);
+    qmig_out_printf(c,
+                    "#include <stdint.h>\n\n#include \"%svalidate.h\"\n"
+                    "#include \"%schannels.h\"\n\n",
+                    gen->file_prefix, gen->file_prefix);
     emit_rule_table(gen, c);
     qmig_out_printf(c,
                     "void %svalidate_rules(const void *config, "
@@ -1282,4 +1294,36 @@ void qmig_gen_c(QmigGen *gen)
     emit_channels_header(gen);
     emit_channels_source(gen);
     emit_handshake(gen);
+}
+
+/* --- helpers other C emitters share (gen.h) ---------------------------- */
+
+const char *qmig_gen_c_str(QmigGen *gen, const char *s)
+{
+    return c_str(gen, s);
+}
+
+const char *qmig_gen_comment(QmigGen *gen, const char *s)
+{
+    return comment_text(gen, s);
+}
+
+const char *qmig_gen_ifcond(QmigGen *gen, const QmigIfCond *c)
+{
+    return cgen_ifcond(gen, c);
+}
+
+const char *qmig_gen_location(QmigGen *gen, const QmigInfo *info)
+{
+    return location(gen, info);
+}
+
+const char *qmig_gen_int_literal(QmigGen *gen, QmigInt v, bool is_signed)
+{
+    return int_literal(gen, v, is_signed);
+}
+
+QmigOutput *qmig_gen_new_file(QmigGen *gen, const char *kind, const char *ext)
+{
+    return new_file(gen, kind, ext);
 }

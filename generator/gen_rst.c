@@ -66,6 +66,9 @@ static const char *cond_words(QmigGen *gen, const QmigCond *c, bool nested)
     case QMIG_COND_HOST:
         return qmig_arena_printf(gen->arena, "host has %s",
                                  literal(gen, c->env->name));
+    case QMIG_COND_CHANNEL:
+        return qmig_arena_printf(gen->arena, "migrate given channel %s",
+                                 literal(gen, c->channel->name));
     case QMIG_COND_RANGE:
         return qmig_arena_printf(gen->arena, "%s out of range",
                                  literal(gen, c->param->name));

@@ -83,7 +83,11 @@ void qmig_generate(QmigCtx *ctx, const QmigSchema *schema,
                           meta->cap_enum->module->name);
         }
     }
-    qmig_gen_c(&gen);
-    qmig_gen_rst(&gen);
+    if (opts->target == QMIG_TARGET_QEMU) {
+        qmig_gen_qemu(&gen);
+    } else {
+        qmig_gen_c(&gen);
+        qmig_gen_rst(&gen);
+    }
     *outputs = gen.outputs;
 }

@@ -9,10 +9,16 @@
 #include "schema.h"
 #include "source.h"
 
+typedef enum QmigTarget {
+    QMIG_TARGET_QMIG, /* the C API over libqmig, and the reference docs */
+    QMIG_TARGET_QEMU, /* the checks, over QEMU's QAPI types */
+} QmigTarget;
+
 typedef struct QmigGenOptions {
     const char *prefix;   /* file and symbol prefix, e.g. "qmig-migration-" */
     const char *module;   /* restrict to this module, or NULL */
     const char *sources;  /* for banners */
+    QmigTarget target;
 } QmigGenOptions;
 
 /* Default --prefix. */

@@ -48,6 +48,11 @@ static const char usage_text[] =
     "'" QMIG_DEFAULT_PREFIX "')\n"
     "  --module NAME     generate: only what module NAME defines (e.g.\n"
     "                    'migration' over QEMU's qapi-schema.json)\n"
+    "  --target qmig|qemu  generate: 'qmig' (default) writes the C API over\n"
+    "                    libqmig and the reference docs; 'qemu' writes the\n"
+    "                    checks of the metadata's 'check' entries as C over\n"
+    "                    QEMU's own QAPI types, reporting through its Error\n"
+    "                    API (docs/generated-qemu.rst)\n"
     "  --list-outputs    generate: print the output paths, write nothing\n"
     "  --depfile FILE    generate: also write a Make-style dependency file\n"
     "  --features-old DIR, --features-new DIR\n"
@@ -84,6 +89,7 @@ typedef struct Options {
     const char *format;
     const char *waivers;
     const char *release;
+    const char *target;
     bool include_unstable;
     bool list_rules;
     bool legacy;
@@ -116,6 +122,7 @@ static const ValueOption value_options[] = {
     {"--format", NULL, offsetof(Options, format)},
     {"--waivers", NULL, offsetof(Options, waivers)},
     {"--release", NULL, offsetof(Options, release)},
+    {"--target", NULL, offsetof(Options, target)},
 };
 
 /* --name VALUE, --name=VALUE or -o VALUE; 0 if @arg is no such option. */
@@ -234,7 +241,7 @@ static int check_options(const Options *opts)
         return usage_error("%s", "missing SCHEMA");
     }
     if (!generate && (opts->output_dir || opts->prefix || opts->module ||
-                      opts->depfile || opts->list_outputs)) {
+                      opts->depfile || opts->list_outputs || opts->target)) {
         return usage_error("'%s' does not take generate options",
                            opts->command);
     }
@@ -245,6 +252,10 @@ static int check_options(const Options *opts)
         /* Every output so far derives from the migration metadata. */
         return usage_error("%s", "generate needs --features PATH (the C API "
                                  "and the rule table come from the metadata)");
+    }
+    if (opts->target && strcmp(opts->target, "qmig") &&
+        strcmp(opts->target, "qemu")) {
+        return usage_error("--target '%s': use qmig or qemu", opts->target);
     }
     if (opts->prefix && !qmig_prefix_is_valid(opts->prefix)) {
         return usage_error("--prefix '%s' may use only letters, digits, "
@@ -272,6 +283,9 @@ static int run_generate(QmigFrontEnd *fe, const Options *opts)
         .prefix = opts->prefix,
         .module = opts->module,
         .sources = sources,
+        .target = opts->target && !strcmp(opts->target, "qemu")
+                      ? QMIG_TARGET_QEMU
+                      : QMIG_TARGET_QMIG,
     };
     int status = qmig_front_end_generate(fe, &gen, opts->output_dir,
                                          opts->depfile, opts->list_outputs);

@@ -328,6 +328,9 @@ static QmigCond *parse_atom(Loader *l, const QmigInfo *info, const char *text,
     if (n == 1 && !strncmp(w[0], "host:", 5)) {
         c = new_cond(l, QMIG_COND_HOST);
         c->lhs = w[0] + 5;
+    } else if (n == 1 && !strncmp(w[0], "channel:", 8)) {
+        c = new_cond(l, QMIG_COND_CHANNEL);
+        c->lhs = w[0] + 8;
     } else if (n == 1) {
         c = new_cond(l, QMIG_COND_CAP);
         c->lhs = w[0];
@@ -348,8 +351,8 @@ static QmigCond *parse_atom(Loader *l, const QmigInfo *info, const char *text,
         c->lhs = w[0];
         c->rhs = w[2];
     } else {
-        fail(l, info, "condition '%s' of %s must be a capability, 'host:FACT' "
-                      "or 'NAME OP VALUE'", text, where);
+        fail(l, info, "condition '%s' of %s must be a capability, 'host:FACT', "
+                      "'channel:NAME' or 'NAME OP VALUE'", text, where);
     }
     c->text = text;
     c->info = info;
@@ -778,9 +781,91 @@ static void def_rule(Loader *l, const QmigExpr *expr)
     add_rule(l, rule);
 }
 
+static void def_check(Loader *l, const QmigExpr *expr)
+{
+    qmig_check_keys(l->ctx, expr->info, expr->value, "check",
+                    KEYS("check", "rules"), KEYS("function"));
+    const char *name = expr->info->defn_name;
+    if (!is_rule_id(name)) {
+        fail(l, expr->info, "check name '%s' must start with a lower-case "
+                            "letter and use only lower-case letters, digits "
+                            "and '-'", name);
+    }
+    for (size_t i = 0; i < l->meta->checks.len; i++) {
+        const QmigMetaCheck *other = l->meta->checks.items[i];
+        if (!strcmp(other->name, name)) {
+            qmig_error_with_note(l->ctx, expr->info, other->info,
+                                 "previous definition",
+                                 "check '%s' is already defined", name);
+        }
+    }
+    QmigMetaCheck *check = QMIG_NEW(arena(l), QmigMetaCheck);
+    check->name = name;
+    check->info = expr->info;
+    if (qmig_value_has(expr->value, "function")) {
+        check->function = get_string(l, expr, expr->value, "function");
+    }
+    const QmigValue *rules = get(expr->value, "rules");
+    if (rules->kind != QMIG_VAL_ARRAY || !rules->u.arr.len) {
+        fail(l, expr->info, "'rules' of check '%s' must be a non-empty array "
+                            "of rule ids", name);
+    }
+    for (size_t i = 0; i < rules->u.arr.len; i++) {
+        const QmigValue *id = rules->u.arr.items[i];
+        if (id->kind != QMIG_VAL_STRING) {
+            fail(l, expr->info, "'rules' of check '%s' must be an array of "
+                                "rule ids", name);
+        }
+        for (size_t k = 0; k < check->items.len; k++) {
+            const QmigMetaCheckItem *other = check->items.items[k];
+            if (!strcmp(other->text, id->u.str)) {
+                fail(l, expr->info, "check '%s' lists '%s' twice", name,
+                     id->u.str);
+            }
+        }
+        QmigMetaCheckItem *item = QMIG_NEW(arena(l), QmigMetaCheckItem);
+        item->text = id->u.str;
+        qmig_vec_push(arena(l), &check->items, item);
+    }
+    qmig_vec_push(arena(l), &l->meta->checks, check);
+}
+
+/*
+ * After the range rules exist: every rule a check lists must be defined,
+ * and every 'value-check:P' must name a parameter with a value check.
+ */
+static void resolve_checks(Loader *l)
+{
+    for (size_t i = 0; i < l->meta->checks.len; i++) {
+        QmigMetaCheck *check = l->meta->checks.items[i];
+        for (size_t k = 0; k < check->items.len; k++) {
+            QmigMetaCheckItem *item = check->items.items[k];
+            if (!strncmp(item->text, "value-check:", 12)) {
+                item->value_check =
+                    qmig_strmap_get(l->params, item->text + 12);
+                if (!item->value_check ||
+                    item->value_check->value_check ==
+                        QMIG_META_VALUE_CHECK_NONE) {
+                    qmig_report(l->ctx, check->info,
+                                "check '%s' lists '%s', but parameter '%s' "
+                                "has no 'value-check'", check->name,
+                                item->text, item->text + 12);
+                }
+                continue;
+            }
+            item->rule = qmig_strmap_get(l->rule_ids, item->text);
+            if (!item->rule) {
+                qmig_report(l->ctx, check->info,
+                            "check '%s' lists unknown rule '%s'", check->name,
+                            item->text);
+            }
+        }
+    }
+}
+
 static const char *const meta_keys[] = {"capability", "parameter", "rule",
                                         "channel",    "environment", "waiver",
-                                        NULL};
+                                        "check",      NULL};
 
 static void def_expr(Loader *l, const QmigExpr *expr)
 {
@@ -800,7 +885,7 @@ static void def_expr(Loader *l, const QmigExpr *expr)
     if (n != 1) {
         fail(l, expr->info, "metadata expression must have exactly one key "
                             "'capability', 'parameter', 'rule', 'channel', "
-                            "'environment', 'waiver'");
+                            "'environment', 'waiver', 'check'");
     }
     const QmigValue *name = get(expr->value, meta);
     if (name->kind != QMIG_VAL_STRING || !*name->u.str) {
@@ -818,6 +903,8 @@ static void def_expr(Loader *l, const QmigExpr *expr)
         def_channel(l, expr);
     } else if (!strcmp(meta, "environment")) {
         def_environment(l, expr);
+    } else if (!strcmp(meta, "check")) {
+        def_check(l, expr);
     } else {
         def_waiver(l, expr);
     }
@@ -939,6 +1026,13 @@ static void resolve_atom(Loader *l, QmigCond *c)
             qmig_report(l->ctx, c->info,
                         "%s uses undeclared environment fact '%s'", c->where,
                         c->lhs);
+        }
+        break;
+    case QMIG_COND_CHANNEL:
+        c->channel = qmig_strmap_get(l->channels, c->lhs);
+        if (!c->channel) {
+            qmig_report(l->ctx, c->info, "%s uses unknown channel '%s'",
+                        c->where, c->lhs);
         }
         break;
     case QMIG_COND_COMPARE:
@@ -1847,6 +1941,8 @@ QmigMetadata *qmig_meta_load(QmigCtx *ctx, const QmigSchema *schema,
     check_caps(&l);
     check_relations(&l);
     check_parameters(&l);
+    resolve_checks(&l);
+    qmig_leave_if_errors(ctx);
     for (size_t i = 0; i < l.conds.len; i++) {
         check_atom(&l, l.conds.items[i]);
     }

@@ -117,6 +117,7 @@ typedef enum QmigCondKind {
     QMIG_COND_TRANSPORT, /* transport OP name */
     QMIG_COND_SIDE,      /* side == source/destination */
     QMIG_COND_HOST,      /* host:FACT */
+    QMIG_COND_CHANNEL,   /* channel:NAME, given to the migrate command */
     QMIG_COND_RANGE,     /* a parameter violates its range (derived rules) */
     QMIG_COND_ALL,
     QMIG_COND_ANY,
@@ -166,6 +167,7 @@ typedef struct QmigCond {
     QmigTransport transport;
     QmigSide side;
     QmigMetaEnv *env;
+    QmigMetaChannel *channel; /* CHANNEL */
     struct QmigCond **operands; /* ALL, ANY: n_operands; NOT: one */
     size_t n_operands;
 } QmigCond;
@@ -273,6 +275,25 @@ struct QmigMetaEnv {
     const char *description;
 };
 
+/*
+ * A check: the rules one of QEMU's check functions makes, in the order
+ * it makes them.  QEMU reports the first rule that fails, so the order
+ * is part of its behaviour; the QEMU target of the C emitter generates
+ * one function per check.
+ */
+typedef struct QmigMetaCheckItem {
+    const char *text;          /* as written: a rule id or 'value-check:P' */
+    QmigMetaRule *rule;        /* a rule, or */
+    QmigMetaParam *value_check; /* the value check of a parameter */
+} QmigMetaCheckItem;
+
+typedef struct QmigMetaCheck {
+    const char *name;
+    const QmigInfo *info;
+    const char *function; /* the QEMU function it stands for, or NULL */
+    QmigPtrVec items;     /* QmigMetaCheckItem *, in order */
+} QmigMetaCheck;
+
 typedef struct QmigMetaWaiver {
     const char *name;
     const QmigInfo *info;
@@ -291,6 +312,7 @@ typedef struct QmigMetadata {
     QmigPtrVec channels; /* QmigMetaChannel *, declaration order */
     QmigPtrVec envs;     /* QmigMetaEnv * */
     QmigPtrVec waivers;  /* QmigMetaWaiver * */
+    QmigPtrVec checks;   /* QmigMetaCheck *, declaration order */
     QmigPtrVec files;    /* const char *: metadata files read, in order */
 } QmigMetadata;
 

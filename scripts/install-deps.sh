@@ -12,6 +12,9 @@ libjson-c-dev libcmocka-dev python3-sphinx graphviz valgrind"
 # the suites exercise, and ccache to rebuild it cheaply.
 PACKAGES="$PACKAGES git ccache libglib2.0-dev libpixman-1-dev libfdt-dev \
 flex bison python3-venv libzstd-dev libgnutls28-dev"
+# QEMU's manual (the patched one carries the generated migration
+# reference): its docs/conf.py requires the Read the Docs theme.
+PACKAGES="$PACKAGES python3-sphinx-rtd-theme"
 
 missing=""
 for pkg in $PACKAGES; do

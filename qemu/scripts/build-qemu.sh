@@ -19,6 +19,11 @@
 #
 # On success prints the path of the binary on the last line of stdout
 # and, with LINK, points the symbolic link LINK at it (a meson output).
+#
+# With BUILD_QEMU_DOCS=1 in the environment it builds QEMU's HTML manual
+# instead (--enable-docs, --enable-werror so that Sphinx runs with -W
+# although the tree is not a git checkout; ninja target docs/docs.stamp)
+# and prints the path of the manual's index.html.
 set -euo pipefail
 
 if [ $# -lt 2 ] || [ $# -gt 5 ]; then
@@ -46,6 +51,11 @@ CONFIGURE_FLAGS=(--target-list=x86_64-softmmu --without-default-features
                  --enable-zstd --enable-gnutls --disable-docs
                  --python=/usr/bin/python3)
 NINJA_TARGETS=(qemu-system-x86_64 tests/qtest/migration-test)
+if [ "${BUILD_QEMU_DOCS:-0}" = 1 ]; then
+    CONFIGURE_FLAGS=("${CONFIGURE_FLAGS[@]/--disable-docs/--enable-docs}"
+                     --enable-werror)
+    NINJA_TARGETS=(docs/docs.stamp)
+fi
 
 log() { echo "build-qemu: $*" >&2; }
 
@@ -86,7 +96,9 @@ if [ "$qmig_src" = installed ]; then
 elif [ -n "$qmig_src" ]; then
     # --without-default-features turns auto features off: ask for it.
     CONFIGURE_FLAGS+=(--enable-qmig)
-    NINJA_TARGETS+=(subprojects/qmig/generator/qmig-gen)
+    if [ "${BUILD_QEMU_DOCS:-0}" != 1 ]; then
+        NINJA_TARGETS+=(subprojects/qmig/generator/qmig-gen)
+    fi
     qmig_digest=$(cd "$qmig_src" && qmig_files | xargs -d '\n' sha256sum |
                   sha256sum | cut -d' ' -f1)
 fi
@@ -102,8 +114,13 @@ mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
 tree=$outdir/qemu
 binary=$tree/build/qemu-system-x86_64
+built() { [ -x "$binary" ]; }
+if [ "${BUILD_QEMU_DOCS:-0}" = 1 ]; then
+    binary=$tree/build/docs/manual/index.html
+    built() { [ -f "$binary" ]; }
+fi
 
-if [ -x "$binary" ] && [ -f "$outdir/inputs.stamp" ] &&
+if built && [ -f "$outdir/inputs.stamp" ] &&
    [ "$(cat "$outdir/inputs.stamp")" = "$stamp_text" ]; then
     log "inputs unchanged, reusing $binary"
     finish

@@ -788,6 +788,45 @@ static bool decode_transport(void *config, struct json_object *value,
     return true;
 }
 
+/* "migrate-channels": the channel types of migrate's 'channels'. */
+static bool decode_migrate_channels(void *config, struct json_object *value,
+                                    QmigError **errp)
+{
+    QmigConfigHeader *header = config;
+    const QmigSchemaDesc *schema = header->schema;
+    if (!json_object_is_type(value, json_type_array)) {
+        type_error("array", value, errp);
+        qmig_error_prepend(errp, "migrate-channels: ");
+        return false;
+    }
+    uint32_t seen = 0;
+    size_t n = json_object_array_length(value);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *item = json_object_array_get_idx(value, i);
+        if (!is_string(item)) {
+            type_error("string", item, errp);
+            qmig_error_prepend(errp, "migrate-channels[%zu]: ", i);
+            return false;
+        }
+        const char *name = json_object_get_string(item);
+        unsigned k;
+        for (k = 0; k < schema->n_channels && k < 32; k++) {
+            if (!strcmp(schema->channels[k].name, name)) {
+                break;
+            }
+        }
+        if (k == schema->n_channels || k == 32) {
+            qmig_error_setg(errp, "migrate-channels[%zu]: unknown channel "
+                            "type '%s'", i, name);
+            return false;
+        }
+        seen |= UINT32_C(1) << k;
+    }
+    header->has_migrate_channels = true;
+    header->migrate_channels = seen;
+    return true;
+}
+
 static bool decode_side(void *config, struct json_object *value,
                         QmigError **errp)
 {
@@ -871,10 +910,13 @@ static bool config_from_value(void *config, struct json_object *root,
             ok = decode_transport(config, value, errp);
         } else if (strcmp(key, "side") == 0) {
             ok = decode_side(config, value, errp);
+        } else if (strcmp(key, "migrate-channels") == 0) {
+            ok = decode_migrate_channels(config, value, errp);
         } else {
             qmig_error_setg(errp,
                             "unknown top-level key '%s' (expected "
-                            "capabilities, parameters, transport or side)",
+                            "capabilities, parameters, transport, side or "
+                            "migrate-channels)",
                             key);
             ok = false;
         }
@@ -1162,6 +1204,23 @@ char *qmig_config_to_json(const void *config, bool with_defaults,
     return root ? dump(root, errp) : NULL;
 }
 
+/* The channel types of "migrate-channels", in schema order. */
+static struct json_object *
+encode_migrate_channels(const QmigConfigHeader *header)
+{
+    struct json_object *list = json_object_new_array();
+    for (unsigned k = 0; list && k < header->schema->n_channels && k < 32;
+         k++) {
+        if ((header->migrate_channels & (UINT32_C(1) << k)) &&
+            !qmig__json_append(list, json_object_new_string(
+                                         header->schema->channels[k].name))) {
+            json_object_put(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
 struct json_object *qmig__config_to_value(const void *config,
                                           bool with_defaults, QmigError **errp)
 {
@@ -1200,7 +1259,10 @@ struct json_object *qmig__config_to_value(const void *config,
         (transport && !qmig__json_add(root, "transport",
                                       json_object_new_string(transport))) ||
         (side &&
-         !qmig__json_add(root, "side", json_object_new_string(side)))) {
+         !qmig__json_add(root, "side", json_object_new_string(side))) ||
+        (header->has_migrate_channels &&
+         !qmig__json_add(root, "migrate-channels",
+                         encode_migrate_channels(header)))) {
         json_object_put(root);
         qmig_error_setg(errp, "out of memory");
         return NULL;

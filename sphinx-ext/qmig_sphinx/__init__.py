@@ -23,6 +23,15 @@ qmig_external_url
 qmig_graph_fallback
     if true (default) and the ``dot`` program is missing, graphviz
     figures are replaced by their DOT source (see graph.py).
+qmig_qapi_namespace
+    in a project that also loads QEMU's ``qapi`` Sphinx domain (QEMU's
+    own manual), the QAPI namespace (e.g. ``QMP``) in which type, command
+    and event references not described on the qmig pages are looked up:
+    they link to QEMU's QAPI reference instead of qmig_external_url.
+    Default None (no lookup).
+
+``qmp-example`` is registered only if the project does not already have
+a directive of that name (QEMU's qapidoc has its own).
 """
 import os
 
@@ -36,7 +45,7 @@ from sphinx.domains import Domain, Index, IndexEntry, ObjType
 from sphinx.roles import XRefRole
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
-from sphinx.util.docutils import SphinxDirective
+from sphinx.util.docutils import SphinxDirective, is_directive_registered
 from sphinx.util.nodes import make_refnode
 
 from .anchors import anchor
@@ -79,6 +88,9 @@ KIND_LABELS = {
     'command': 'QMP command',
     'event': 'QMP event',
 }
+
+# qmig role -> role of QEMU's qapi domain (qmig_qapi_namespace).
+QAPI_ROLES = {'type': 'type', 'cmd': 'cmd', 'event': 'event'}
 
 STATUS_VALUES = ('stable', 'unstable', 'deprecated')
 BADGE_WORDS = ('deprecated', 'unstable')
@@ -836,7 +848,26 @@ class QmigDomain(Domain):
             return True, pattern.format(module=module, name=name)
         return False, None
 
-    def _resolve(self, builder, fromdocname, typ, target, contnode):
+    def _resolve_qapi(self, builder, fromdocname, typ, target, contnode):
+        """A reference into QEMU's ``qapi`` domain (qmig_qapi_namespace),
+        or None: exactly one object of a matching kind must be found."""
+        namespace = self.env.config.qmig_qapi_namespace
+        role = QAPI_ROLES.get(typ)
+        if not namespace or not role or 'qapi' not in self.env.domains:
+            return None
+        qapi = self.env.get_domain('qapi')
+        if not hasattr(qapi, 'find_obj'):
+            return None
+        module = self.external.get(target, (None, None))[1] or None
+        matches = qapi.find_obj(namespace, module, target, role)
+        if len(matches) != 1:
+            return None
+        fullname, obj = matches[0]
+        return make_refnode(builder, fromdocname, obj.docname, obj.node_id,
+                            contnode, fullname)
+
+    def _resolve(self, builder, fromdocname, typ, target, contnode,
+                 own_only=False):
         for objtype in ROLE_OBJTYPES.get(typ, ()):
             value = self.objects.get((objtype, target))
             if value:
@@ -844,6 +875,11 @@ class QmigDomain(Domain):
                 return objtype, make_refnode(builder, fromdocname, docname,
                                              node_id, contnode,
                                              '%s %s' % (objtype, target))
+        if own_only:
+            return None, None
+        ref = self._resolve_qapi(builder, fromdocname, typ, target, contnode)
+        if ref is not None:
+            return typ, ref
         if typ == 'type':
             known, url = self.external_url(target)
             if known:
@@ -865,11 +901,14 @@ class QmigDomain(Domain):
 
     def resolve_any_xref(self, env, fromdocname, builder, target, node,
                          contnode):
+        # Only what these pages describe: a type documented elsewhere
+        # (external, or QEMU's qapi domain) is that project's target, and
+        # offering it too would make an 'any' reference ambiguous.
         results = []
         for role in ('cap', 'param', 'rule', 'chan', 'type', 'member',
                      'cmd', 'event'):
             objtype, ref = self._resolve(builder, fromdocname, role, target,
-                                         contnode)
+                                         contnode, own_only=True)
             if ref is not None:
                 results.append(('qmig:' + role, ref))
         return results
@@ -898,7 +937,9 @@ def setup(app):
     app.add_config_value('qmig_graph_fallback', True, 'env', [bool])
     app.add_node(qmig_badge)
     app.add_domain(QmigDomain)
-    app.add_directive('qmp-example', QmpExampleDirective)
+    app.add_config_value('qmig_qapi_namespace', None, 'env', [str])
+    if not is_directive_registered('qmp-example'):
+        app.add_directive('qmp-example', QmpExampleDirective)
     app.add_post_transform(BadgeTransform)
     app.connect('config-inited', _config_inited)
     app.add_css_file('qmig.css')

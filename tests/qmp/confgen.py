@@ -60,11 +60,19 @@ class Model:
 
 
 class Generator:
-    """Configurations as (side, transport, capabilities, parameters)."""
+    """Configurations as (side, transport, capabilities, parameters).
 
-    def __init__(self, model, seed):
+    With @channels, a source in mode cpr-transfer sometimes migrates
+    through migrate's channel list rather than a URI: the configuration
+    then has "migrate-channels", the channel types of that list (a main
+    channel on the transport, and usually a cpr channel).  Those choices
+    come from a random stream of their own, so turning @channels on or
+    off leaves every configuration otherwise as it was."""
+
+    def __init__(self, model, seed, channels=False):
         self.model = model
         self.rng = random.Random(seed)
+        self.channel_rng = random.Random(seed + 1) if channels else None
 
     def integer(self):
         rng = self.rng
@@ -152,9 +160,41 @@ class Generator:
             params[name] = self.value(name, self.model.parameters[name])
         return params
 
+    def channels(self, config):
+        """Sometimes give a cpr-transfer source a channel list."""
+        if (self.channel_rng is None or config['side'] != 'source' or
+                config['parameters'].get('mode') != 'cpr-transfer'):
+            return config
+        roll = self.channel_rng.random()
+        if roll < 0.35:
+            config['migrate-channels'] = ['main', 'cpr']
+        elif roll < 0.5:
+            config['migrate-channels'] = ['main']
+        return config
+
     def config(self):
         rng = self.rng
-        return {'side': rng.choice(SIDES),
-                'transport': rng.choice(TRANSPORTS),
-                'capabilities': self.capabilities(),
-                'parameters': self.parameters()}
+        return self.channels({'side': rng.choice(SIDES),
+                              'transport': rng.choice(TRANSPORTS),
+                              'capabilities': self.capabilities(),
+                              'parameters': self.parameters()})
+
+    def variant(self, seed):
+        """A random configuration around @seed: its side, capabilities
+        and parameters (they win), half the time with random others
+        added, and usually its transport."""
+        rng = self.rng
+        caps = {}
+        if rng.random() < 0.5:
+            caps = {c['capability']: c for c in self.capabilities()}
+        for cap in seed['capabilities']:
+            caps.pop(cap['capability'], None)
+            caps[cap['capability']] = dict(cap)
+        params = self.parameters() if rng.random() < 0.5 else {}
+        params.update(seed['parameters'])
+        transport = seed['transport']
+        if rng.random() < 0.25:
+            transport = rng.choice(TRANSPORTS)
+        return self.channels({'side': seed['side'], 'transport': transport,
+                              'capabilities': list(caps.values()),
+                              'parameters': params})

@@ -75,9 +75,8 @@ RECIPES = {
         ],
         'config': {'parameters': {'mode': 'cpr-transfer'},
                    'transport': 'unix', 'side': 'source'},
-        # qmig's configuration has a transport, not a channel list: the
-        # missing cpr channel is for the caller of migrate to see.
-        'qmig_valid': None,
+        # A 'uri' names no cpr channel: rule cpr-transfer-requires-cpr-channel.
+        'qmig_valid': False,
     },
 }
 

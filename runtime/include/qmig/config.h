@@ -251,6 +251,13 @@ typedef struct QmigConfigHeader {
     QmigSide side;       /* QMIG_SIDE_SOURCE or QMIG_SIDE_DESTINATION */
     uint64_t host_lacks; /* bit per QmigEnvDesc that does NOT hold */
     uint64_t target_page_size;
+    /*
+     * The channel types migrate was given in its 'channels' argument:
+     * bit per QmigChannelDesc.  Without has_migrate_channels, migrate
+     * was given a 'uri', which names the main channel only.
+     */
+    bool has_migrate_channels;
+    uint32_t migrate_channels;
 } QmigConfigHeader;
 
 /*
