@@ -1119,6 +1119,7 @@ static void emit_channels_source(QmigGen *gen)
                         "        .indexed = %s,\n"
                         "        .count_param = %d,\n"
                         "        .count = %llu,\n"
+                        "%s"
                         "    },\n",
                         channel_const(gen, ch), c_str(gen, ch->name),
                         c_str(gen, ch->pattern), ch->indexed ? "true" : "false",
@@ -1126,7 +1127,9 @@ static void emit_channels_source(QmigGen *gen)
                                         : -1,
                         (unsigned long long)(ch->count_param
                                                  ? 0
-                                                 : ch->count.magnitude));
+                                                 : ch->count.magnitude),
+                        ch->migrate_type ? "        .migrate_type = true,\n"
+                                         : "");
     }
     qmig_out_puts(c, "};\n\n");
     qmig_out_printf(c,

@@ -30,6 +30,7 @@ typedef struct QemuGen {
     bool uses_page_size;
     bool uses_power_of_two;
     bool uses_bitmap_check;
+    int depth; /* of all/any/not: only the top-level 'all' breaks lines */
 } QemuGen;
 
 static const char *upper(QemuGen *q, const char *name)
@@ -188,17 +189,22 @@ static const char *compile_range(QemuGen *q, const QmigMetaParam *param)
 
 static const char *compile_channel(QemuGen *q, const QmigCond *c)
 {
-    (void)q;
     /* QMP's channel types: 'main' is always there, 'cpr' is optional. */
     if (!strcmp(c->channel->name, "cpr")) {
         return "s->cpr_channel != NULL";
     }
-    return strcmp(c->channel->name, "main") ? "false" : "true";
+    if (strcmp(c->channel->name, "main")) {
+        qmig_error(q->gen->ctx, c->info, 0,
+                   "%s: the QEMU target knows the channel types 'main' and "
+                   "'cpr', not '%s'", c->where, c->channel->name);
+    }
+    return "true";
 }
 
 static const char *join(QemuGen *q, const QmigCond *c, const char *op)
 {
     char *s = "";
+    q->depth++;
     for (size_t i = 0; i < c->n_operands; i++) {
         const QmigCond *o = c->operands[i];
         const char *e = compile(q, o);
@@ -209,6 +215,7 @@ static const char *join(QemuGen *q, const QmigCond *c, const char *op)
         s = qmig_arena_printf(q->gen->arena, "%s%s%s%s%s", s, i ? op : "",
                               bare ? "" : "(", e, bare ? "" : ")");
     }
+    q->depth--;
     return s;
 }
 
@@ -239,14 +246,16 @@ static const char *compile(QemuGen *q, const QmigCond *c)
         return compile_range(q, c->param);
     case QMIG_COND_NOT: {
         const QmigCond *o = c->operands[0];
+        q->depth++;
         const char *e = compile(q, o);
+        q->depth--;
         bool bare = o->kind == QMIG_COND_CAP || o->kind == QMIG_COND_HOST ||
                     o->kind == QMIG_COND_NOT;
         return qmig_arena_printf(a, "!%s%s%s", bare ? "" : "(", e,
                                  bare ? "" : ")");
     }
     case QMIG_COND_ALL:
-        return join(q, c, " &&\n        ");
+        return join(q, c, q->depth ? " && " : " &&\n        ");
     case QMIG_COND_ANY:
         return join(q, c, " || ");
     }

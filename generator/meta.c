@@ -680,6 +680,13 @@ static void def_channel(Loader *l, const QmigExpr *expr)
                              "channel '%s' is already defined", name);
     }
     QmigMetaChannel *ch = QMIG_NEW(arena(l), QmigMetaChannel);
+    const QmigEntity *types =
+        qmig_schema_lookup(l->schema, QMIG_META_CHANNEL_TYPE_ENUM);
+    for (size_t i = 0; types && types->meta == QMIG_META_ENUM &&
+                       i < types->values.len; i++) {
+        const QmigMember *v = types->values.items[i];
+        ch->migrate_type |= !strcmp(v->name, name);
+    }
     ch->name = name;
     ch->info = expr->info;
     ch->pattern = get_string(l, expr, expr->value, "pattern");
@@ -843,9 +850,13 @@ static void resolve_checks(Loader *l)
             if (!strncmp(item->text, "value-check:", 12)) {
                 item->value_check =
                     qmig_strmap_get(l->params, item->text + 12);
-                if (!item->value_check ||
-                    item->value_check->value_check ==
-                        QMIG_META_VALUE_CHECK_NONE) {
+                if (!item->value_check) {
+                    qmig_report(l->ctx, check->info,
+                                "check '%s' lists '%s', but '%s' is not a "
+                                "parameter", check->name, item->text,
+                                item->text + 12);
+                } else if (item->value_check->value_check ==
+                           QMIG_META_VALUE_CHECK_NONE) {
                     qmig_report(l->ctx, check->info,
                                 "check '%s' lists '%s', but parameter '%s' "
                                 "has no 'value-check'", check->name,
@@ -1033,6 +1044,11 @@ static void resolve_atom(Loader *l, QmigCond *c)
         if (!c->channel) {
             qmig_report(l->ctx, c->info, "%s uses unknown channel '%s'",
                         c->where, c->lhs);
+        } else if (!c->channel->migrate_type) {
+            qmig_report(l->ctx, c->info,
+                        "%s uses channel '%s', which migrate's 'channels' "
+                        "cannot name (it is not a value of %s)", c->where,
+                        c->lhs, QMIG_META_CHANNEL_TYPE_ENUM);
         }
         break;
     case QMIG_COND_COMPARE:

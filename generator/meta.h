@@ -22,6 +22,8 @@
 
 /* The QAPI definitions the metadata describes. */
 #define QMIG_META_CAPABILITY_ENUM "MigrationCapability"
+/* The channel types migrate's 'channels' argument can name. */
+#define QMIG_META_CHANNEL_TYPE_ENUM "MigrationChannelType"
 #define QMIG_META_PARAMETER_STRUCT "MigrationParameters"
 
 typedef enum QmigSide {
@@ -267,6 +269,8 @@ struct QmigMetaChannel {
     QmigInt count; /* when count_param is NULL */
     QmigCond *enabled_by; /* NULL: always */
     QmigPtrVec after;     /* QmigMetaChannel * */
+    /* a value of MigrationChannelType: migrate's 'channels' can name it */
+    bool migrate_type;
 };
 
 struct QmigMetaEnv {

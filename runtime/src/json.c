@@ -788,6 +788,17 @@ static bool decode_transport(void *config, struct json_object *value,
     return true;
 }
 
+static bool has_main_channel(const QmigSchemaDesc *schema, uint32_t seen)
+{
+    for (unsigned k = 0; k < schema->n_channels && k < 32; k++) {
+        if ((seen & (UINT32_C(1) << k)) &&
+            !strcmp(schema->channels[k].name, "main")) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* "migrate-channels": the channel types of migrate's 'channels'. */
 static bool decode_migrate_channels(void *config, struct json_object *value,
                                     QmigError **errp)
@@ -811,7 +822,8 @@ static bool decode_migrate_channels(void *config, struct json_object *value,
         const char *name = json_object_get_string(item);
         unsigned k;
         for (k = 0; k < schema->n_channels && k < 32; k++) {
-            if (!strcmp(schema->channels[k].name, name)) {
+            if (schema->channels[k].migrate_type &&
+                !strcmp(schema->channels[k].name, name)) {
                 break;
             }
         }
@@ -820,7 +832,18 @@ static bool decode_migrate_channels(void *config, struct json_object *value,
                             "type '%s'", i, name);
             return false;
         }
+        if (seen & (UINT32_C(1) << k)) {
+            /* QEMU: "Channel list has more than one %s entry" */
+            qmig_error_setg(errp, "migrate-channels[%zu]: more than one '%s' "
+                            "channel", i, name);
+            return false;
+        }
         seen |= UINT32_C(1) << k;
+    }
+    if (!has_main_channel(schema, seen)) {
+        /* QEMU: "Channel list has no main entry" */
+        qmig_error_setg(errp, "migrate-channels: no 'main' channel");
+        return false;
     }
     header->has_migrate_channels = true;
     header->migrate_channels = seen;

@@ -10,6 +10,15 @@
               -std=c11 -Wall -Wextra -Werror -pedantic
   outputs     `--list-outputs` must name exactly the files generate writes
               (and the given list, when --expect is used)
+  error       generate must fail with exit status --status, write nothing
+              and print --expect-error (a line of its stderr)
+  run         compile every generated .c file with the given --source
+              files (a test harness and its stubs), with -I for each
+              --include, link them and run the program: it must exit 0
+
+--link NAME=PATH runs qmig-gen in a scratch directory holding symbolic
+links NAME -> PATH, so that output naming its inputs (banners, source
+locations) does not depend on where they are: e.g. QEMU's qapi directory.
 """
 import argparse
 import os
@@ -31,7 +40,14 @@ def run(argv, cwd=None):
 def generate(args, outdir, extra=()):
     argv = [args.qmig_gen, 'generate', '-o', outdir] + list(args.gen_args) \
         + list(extra)
-    status, out, err = run(argv, cwd=args.cwd)
+    if args.link:
+        with tempfile.TemporaryDirectory() as cwd:
+            for link in args.link:
+                name, _, target = link.partition('=')
+                os.symlink(os.path.abspath(target), os.path.join(cwd, name))
+            status, out, err = run(argv, cwd=cwd)
+    else:
+        status, out, err = run(argv, cwd=args.cwd)
     if status != 0:
         print('qmig-gen generate failed (%d):\n%s%s' % (status, out, err))
         return False
@@ -124,6 +140,55 @@ def mode_compile(args):
         return FAIL if failed else PASS
 
 
+def mode_error(args):
+    with tempfile.TemporaryDirectory() as tmp:
+        out_dir = os.path.join(tmp, 'out')
+        argv = [args.qmig_gen, 'generate', '-o', out_dir] + list(args.gen_args)
+        status, out, err = run(argv, cwd=args.cwd)
+        problems = []
+        if status != args.status:
+            problems.append('exit status %d, expected %d' % (status,
+                                                            args.status))
+        if args.expect_error not in err.splitlines():
+            problems.append('stderr lacks the line %r' % args.expect_error)
+        if os.path.exists(out_dir) and os.listdir(out_dir):
+            problems.append('wrote %s' % sorted(os.listdir(out_dir)))
+        for p in problems:
+            print(p)
+        if problems:
+            print('--- stdout ---\n%s--- stderr ---\n%s' % (out, err))
+        return FAIL if problems else PASS
+
+
+def mode_run(args):
+    cc = shutil.which(args.cc)
+    if not cc:
+        print('SKIP: compiler %s not found' % args.cc)
+        return SKIP
+    with tempfile.TemporaryDirectory() as tmp:
+        gen_dir = os.path.join(tmp, 'gen')
+        if not generate(args, gen_dir):
+            return FAIL
+        generated = [p for n, p in sorted(files_under(gen_dir).items())
+                     if n.endswith('.c')]
+        exe = os.path.join(tmp, 'harness')
+        argv = [cc] + args.cflags + ['-o', exe, '-I', gen_dir]
+        for d in args.include:
+            argv += ['-I', d]
+        argv += generated + args.source
+        status, out, err = run(argv)
+        if status != 0:
+            print('%s failed:\n%s\n%s%s' % (args.cc, ' '.join(argv), out,
+                                              err))
+            return FAIL
+        status, out, err = run([exe])
+        sys.stdout.write(out + err)
+        if status != 0:
+            print('harness failed (exit status %d)' % status)
+            return FAIL
+        return PASS
+
+
 def mode_outputs(args):
     with tempfile.TemporaryDirectory() as tmp:
         status, out, err = run([args.qmig_gen, 'generate', '-o', tmp,
@@ -155,7 +220,7 @@ def mode_outputs(args):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('mode', choices=['golden', 'idempotent', 'compile',
-                                     'outputs'])
+                                     'outputs', 'error', 'run'])
     ap.add_argument('--qmig-gen', required=True)
     ap.add_argument('--cwd', help='directory to run qmig-gen in')
     ap.add_argument('--golden', help='golden directory (golden mode)')
@@ -163,6 +228,18 @@ def main():
     ap.add_argument('--runtime-include', help='libqmig include directory')
     ap.add_argument('--expect', action='append', default=[],
                     help='an output the build expects (outputs mode)')
+    ap.add_argument('--status', type=int, default=1,
+                    help='the expected exit status (error mode)')
+    ap.add_argument('--expect-error', help='a line of stderr (error mode)')
+    ap.add_argument('--link', action='append', default=[],
+                    metavar='NAME=PATH',
+                    help='run qmig-gen in a scratch directory with this link')
+    ap.add_argument('--include', action='append', default=[],
+                    help='an include directory (run mode)')
+    ap.add_argument('--source', action='append', default=[],
+                    help='a C file to build with the output (run mode)')
+    ap.add_argument('--cflag', action='append', default=[], dest='cflags',
+                    help='a compiler flag (run mode)')
     ap.add_argument('-u', '--update', action='store_true')
     # Everything after '--' is for qmig-gen generate.
     argv = sys.argv[1:]
@@ -174,7 +251,8 @@ def main():
     args.gen_args = gen_args
     args.qmig_gen = os.path.abspath(args.qmig_gen)
     return {'golden': mode_golden, 'idempotent': mode_idempotent,
-            'compile': mode_compile, 'outputs': mode_outputs}[args.mode](args)
+            'compile': mode_compile, 'outputs': mode_outputs,
+            'error': mode_error, 'run': mode_run}[args.mode](args)
 
 
 if __name__ == '__main__':

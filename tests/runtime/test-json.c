@@ -317,6 +317,78 @@ static void test_round_trips(void **state)
     round_trip("{\"capabilities\": {\"x-old\": true}, \"side\": \"source\"}");
     round_trip("{\"parameters\": {\"x-upper\": 9223372036854775807, "
                "\"x-int8\": 127, \"multifd-channels\": 0}}");
+    round_trip("{\"migrate-channels\": [\"main\", \"wrapped\"]}");
+    round_trip("{\"migrate-channels\": [\"main\"]}");
+    round_trip("{\"transport\": \"unix\", \"side\": \"source\", "
+               "\"migrate-channels\": [\"main\", \"wrapped\"]}");
+}
+
+/*
+ * "migrate-channels": the channel types migrate was given, a bit per
+ * channel of the schema; without the key, migrate was given a 'uri'.
+ */
+static void test_migrate_channels(void **state)
+{
+    (void)state;
+    TestConfig c;
+    test_decode(&c, "{\"transport\": \"tcp\"}", NULL);
+    assert_false(c.header.has_migrate_channels);
+    assert_int_equal(c.header.migrate_channels, 0);
+    char *json = encode(&c, false);
+    assert_null(strstr(json, "migrate-channels"));
+    free(json);
+    qmig_config_clear(&c);
+
+    /* Any order in; schema order out, once per type. */
+    test_decode(&c, "{\"migrate-channels\": [\"wrapped\", \"main\"]}",
+                NULL);
+    assert_true(c.header.has_migrate_channels);
+    assert_int_equal(c.header.migrate_channels,
+                     (1u << CH_MAIN) | (1u << CH_WRAPPED));
+    json = encode(&c, false);
+    assert_non_null(strstr(json, "\"migrate-channels\": [\"main\", "
+                                 "\"wrapped\"]}"));
+    free(json);
+    qmig_config_clear(&c);
+
+    /* A later decode without the key leaves them; with it, replaces. */
+    QmigError *err = NULL;
+    test_decode(&c, "{\"migrate-channels\": [\"main\", \"wrapped\"]}",
+                NULL);
+    const char *update = "{\"side\": \"source\"}";
+    assert_true(qmig_config_from_json(&c, update, strlen(update), &err));
+    assert_true(c.header.has_migrate_channels);
+    assert_int_equal(c.header.migrate_channels,
+                     (1u << CH_MAIN) | (1u << CH_WRAPPED));
+    update = "{\"migrate-channels\": [\"main\"]}";
+    assert_true(qmig_config_from_json(&c, update, strlen(update), &err));
+    assert_int_equal(c.header.migrate_channels, 1u << CH_MAIN);
+    qmig_config_clear(&c);
+
+    /* As QEMU's migrate: one main channel, each type once. */
+    check("{\"migrate-channels\": []}",
+          "migrate-channels: no 'main' channel");
+    check("{\"migrate-channels\": [\"wrapped\"]}",
+          "migrate-channels: no 'main' channel");
+    check("{\"migrate-channels\": [\"main\", \"main\"]}",
+          "migrate-channels[1]: more than one 'main' channel");
+    /* A channel of the plan that migrate cannot name. */
+    check("{\"migrate-channels\": [\"main\", \"multifd\"]}",
+          "migrate-channels[1]: unknown channel type 'multifd'");
+    check("{\"migrate-channels\": \"main\"}",
+          "migrate-channels: expected array, got string");
+    check("{\"migrate-channels\": null}",
+          "migrate-channels: expected array, got null");
+    check("{\"migrate-channels\": {\"main\": true}}",
+          "migrate-channels: expected array, got object");
+    check("{\"migrate-channels\": [\"main\", 1]}",
+          "migrate-channels[1]: expected string, got integer");
+    check("{\"migrate-channels\": [null]}",
+          "migrate-channels[0]: expected string, got null");
+    check("{\"migrate-channels\": [\"main\", \"cpr\"]}",
+          "migrate-channels[1]: unknown channel type 'cpr'");
+    check("{\"migrate-channels\": [\"Main\"]}",
+          "migrate-channels[0]: unknown channel type 'Main'");
 }
 
 /* --- rejected input ---------------------------------------------------- */
@@ -598,7 +670,7 @@ static void test_reject_top_level(void **state)
     (void)state;
     check("{\"capabilities\": [], \"params\": {}}",
           "unknown top-level key 'params' (expected capabilities, "
-          "parameters, transport or side)");
+          "parameters, transport, side or migrate-channels)");
     check("{\"transport\": \"tcp6\"}",
           "transport: unknown transport 'tcp6' (expected one of: tcp, unix, "
           "vsock, fd, exec, rdma, file)");
@@ -737,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_encode_with_defaults),
         cmocka_unit_test(test_encode_errors),
         cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_migrate_channels),
         cmocka_unit_test(test_reject_malformed),
         cmocka_unit_test(test_reject_numbers),
         cmocka_unit_test(test_reject_deep_nesting),

@@ -158,9 +158,10 @@ static const QmigEnvDesc envs[] = {
 };
 
 static const QmigChannelDesc channels[N_CHANNELS] = {
-    [CH_MAIN] = {"main", "main", false, -1, 1},
-    [CH_MULTIFD] = {"multifd", "multifd/{index}", true, P_CHANNELS, 0},
-    [CH_WRAPPED] = {"wrapped", "pre/{index}/post", true, -1, 3},
+    /* main and wrapped: migrate's 'channels' can name them */
+    [CH_MAIN] = {"main", "main", false, -1, 1, true},
+    [CH_MULTIFD] = {"multifd", "multifd/{index}", true, P_CHANNELS, 0, false},
+    [CH_WRAPPED] = {"wrapped", "pre/{index}/post", true, -1, 3, true},
 };
 
 static const QmigHandshakeFeature features[] = {
@@ -242,7 +243,9 @@ bool test_config_equal(const TestConfig *a, const TestConfig *b)
         (ha->has_transport && ha->transport != hb->transport) ||
         ha->has_side != hb->has_side || (ha->has_side && ha->side != hb->side) ||
         ha->host_lacks != hb->host_lacks ||
-        ha->target_page_size != hb->target_page_size) {
+        ha->target_page_size != hb->target_page_size ||
+        ha->has_migrate_channels != hb->has_migrate_channels ||
+        ha->migrate_channels != hb->migrate_channels) {
         return false;
     }
     /* Present flags first, then each present value by its type. */

@@ -192,6 +192,7 @@ typedef struct QmigChannelDesc {
     bool indexed;
     int count_param;     /* index of the parameter giving the count, -1 */
     unsigned count;      /* when count_param is -1 */
+    bool migrate_type;   /* migrate's 'channels' can name it (main, cpr) */
 } QmigChannelDesc;
 
 typedef enum QmigFeatureKind {

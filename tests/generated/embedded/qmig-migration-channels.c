@@ -11,6 +11,7 @@ const QmigChannelDesc qmig_migration_channels[QMIG_MIGRATION_CHANNEL__MAX] = {
         .indexed = false,
         .count_param = -1,
         .count = 1,
+        .migrate_type = true,
     },
     [QMIG_MIGRATION_CHANNEL_MAIN] = {
         .name = "main",
@@ -18,6 +19,7 @@ const QmigChannelDesc qmig_migration_channels[QMIG_MIGRATION_CHANNEL__MAX] = {
         .indexed = false,
         .count_param = -1,
         .count = 1,
+        .migrate_type = true,
     },
     [QMIG_MIGRATION_CHANNEL_MULTIFD] = {
         .name = "multifd",
