@@ -42,6 +42,7 @@ const char *qmig_gen_comment(QmigGen *gen, const char *s);
 const char *qmig_gen_ifcond(QmigGen *gen, const QmigIfCond *c);
 const char *qmig_gen_location(QmigGen *gen, const QmigInfo *info);
 const char *qmig_gen_int_literal(QmigGen *gen, QmigInt v, bool is_signed);
+const char *qmig_gen_c_op(QmigCmpOp op); /* "==", "<", ... */
 QmigOutput *qmig_gen_new_file(QmigGen *gen, const char *kind,
                               const char *ext);
 

@@ -803,7 +803,7 @@ static int env_index(const QmigMetadata *meta, const QmigMetaEnv *env)
     return -1;
 }
 
-static const char *c_op(QmigCmpOp op)
+const char *qmig_gen_c_op(QmigCmpOp op)
 {
     static const char *const ops[] = {"==", "!=", "<", "<=", ">", ">="};
     return ops[op];
@@ -837,28 +837,22 @@ static const char *compile_compare(QmigGen *gen, const QmigCond *c)
     const QmigMetaParam *param = c->param;
     const QmigOperand *o = &c->operand;
     const char *lhs = effective(gen, param);
-    if (o->kind == QMIG_OPERAND_PARAM) {
-        if (param->kind == QMIG_PARAM_STR ||
-            param->kind == QMIG_PARAM_STR_OR_NULL ||
-            param->kind == QMIG_PARAM_LIST) {
-            /* Strings compare by emptiness, the only thing rules test. */
-            return qmig_arena_printf(gen->arena, "(%s %s %s)", lhs, c_op(c->op),
-                                     effective(gen, o->param));
-        }
-        return qmig_arena_printf(gen->arena, "(%s %s %s)", lhs, c_op(c->op),
-                                 effective(gen, o->param));
-    }
+    const char *op = qmig_gen_c_op(c->op);
     switch (o->kind) {
+    case QMIG_OPERAND_PARAM:
+        /* Strings and lists compare by emptiness, as effective() gives. */
+        return qmig_arena_printf(gen->arena, "(%s %s %s)", lhs, op,
+                                 effective(gen, o->param));
     case QMIG_OPERAND_INT:
         return qmig_arena_printf(
-            gen->arena, "(%s %s %s)", lhs, c_op(c->op),
+            gen->arena, "(%s %s %s)", lhs, op,
             int_literal(gen, o->integer, param->type_min.negative));
     case QMIG_OPERAND_BOOL:
-        return qmig_arena_printf(gen->arena, "(%s %s %s)", lhs, c_op(c->op),
+        return qmig_arena_printf(gen->arena, "(%s %s %s)", lhs, op,
                                  o->boolean ? "true" : "false");
     case QMIG_OPERAND_ENUM:
         return qmig_arena_printf(
-            gen->arena, "(%s %s %s%s)", lhs, c_op(c->op), gen->upper_prefix,
+            gen->arena, "(%s %s %s%s)", lhs, op, gen->upper_prefix,
             qmig_c_enum_const(gen->arena, param->type->name, o->enum_value,
                               param->type->prefix));
     case QMIG_OPERAND_EMPTY_STR:
@@ -882,13 +876,13 @@ static const char *compile_cond(QmigGen *gen, const QmigCond *c)
     case QMIG_COND_TRANSPORT:
         /* The rule is guarded by has_transport: see emit_rule(). */
         return qmig_arena_printf(gen->arena, "(header->transport %s %s)",
-                                 c_op(c->op),
+                                 qmig_gen_c_op(c->op),
                                  transport_const(gen, c->transport));
     case QMIG_COND_SIDE:
         /* An unknown side validates for both sides. */
         return qmig_arena_printf(gen->arena,
                                  "(!header->has_side || header->side %s %s)",
-                                 c_op(c->op), side_const(c->side));
+                                 qmig_gen_c_op(c->op), side_const(c->side));
     case QMIG_COND_HOST:
         return qmig_arena_printf(
             gen->arena, "!(header->host_lacks & (UINT64_C(1) << %d))",

@@ -77,12 +77,6 @@ static const char *transport_const(QemuGen *q, QmigTransport t)
                              upper(q, qmig_transport_names[t]));
 }
 
-static const char *c_op(QmigCmpOp op)
-{
-    static const char *const ops[] = {"==", "!=", "<", "<=", ">", ">="};
-    return ops[op];
-}
-
 /* --- conditions -------------------------------------------------------- */
 
 static const char *compile(QemuGen *q, const QmigCond *c);
@@ -96,11 +90,11 @@ static const char *compile_compare(QemuGen *q, const QmigCond *c)
     bool eq = c->op == QMIG_CMP_EQ;
     switch (o->kind) {
     case QMIG_OPERAND_PARAM:
-        return qmig_arena_printf(a, "%s %s %s", lhs, c_op(c->op),
+        return qmig_arena_printf(a, "%s %s %s", lhs, qmig_gen_c_op(c->op),
                                  param_ref(q, o->param));
     case QMIG_OPERAND_INT:
         return qmig_arena_printf(
-            a, "%s %s %s", lhs, c_op(c->op),
+            a, "%s %s %s", lhs, qmig_gen_c_op(c->op),
             qmig_gen_int_literal(q->gen, o->integer,
                                  param->type_min.negative));
     case QMIG_OPERAND_BOOL:
@@ -115,7 +109,7 @@ static const char *compile_compare(QemuGen *q, const QmigCond *c)
                        qmig_gen_ifcond(q->gen, value->ifcond));
         }
         return qmig_arena_printf(
-            a, "%s %s %s", lhs, c_op(c->op),
+            a, "%s %s %s", lhs, qmig_gen_c_op(c->op),
             qmig_c_enum_const(a, param->type->name, o->enum_value,
                               param->type->prefix));
     }
@@ -229,12 +223,12 @@ static const char *compile(QemuGen *q, const QmigCond *c)
         return compile_compare(q, c);
     case QMIG_COND_TRANSPORT:
         q->uses_transport = true;
-        return qmig_arena_printf(a, "transport_of(s->addr) %s %s", c_op(c->op),
+        return qmig_arena_printf(a, "transport_of(s->addr) %s %s", qmig_gen_c_op(c->op),
                                  transport_const(q, c->transport));
     case QMIG_COND_SIDE:
         /* An unknown side validates for both sides, as in libqmig. */
         return qmig_arena_printf(a, "s->side == %sSIDE_ANY || s->side %s %s",
-                                 q->gen->upper_prefix, c_op(c->op),
+                                 q->gen->upper_prefix, qmig_gen_c_op(c->op),
                                  side_const(q, c->side));
     case QMIG_COND_HOST:
         q->uses_host = true;

@@ -230,22 +230,6 @@ class TreeBuilder(html.parser.HTMLParser):
         self.cur.children.append(data)
 
 
-def parse_pages(root):
-    pages = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in ('_sources', '_static', '_images'))
-        for name in sorted(filenames):
-            if name.endswith('.html'):
-                path = os.path.join(dirpath, name)
-                builder = TreeBuilder()
-                with open(path, encoding='utf-8') as f:
-                    builder.feed(f.read())
-                builder.close()
-                pages[os.path.relpath(path, root)] = builder
-    return pages
-
-
 def fragment(href):
     return urllib.parse.unquote(href.partition('#')[2])
 
@@ -526,7 +510,8 @@ def main(argv=None):
         print('check-facts: %s: not a directory' % args.html_dir,
               file=sys.stderr)
         return 1
-    pages = parse_pages(os.path.abspath(args.html_dir))
+    pages = check_html.parse_pages(os.path.abspath(args.html_dir),
+                                   TreeBuilder)
     if not pages:
         print('check-facts: no HTML pages in %s' % args.html_dir,
               file=sys.stderr)

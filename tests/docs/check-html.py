@@ -178,6 +178,27 @@ def is_internal(href):
     return not parsed.scheme and not parsed.netloc
 
 
+def parse_pages(root, parser_class=None):
+    """Every HTML page under @root (Sphinx's _sources, _static and
+    _images left out), fed to a new @parser_class (default PageParser):
+    {path relative to @root, '/'-separated: parser}."""
+    parser_class = parser_class or PageParser
+    pages = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames
+                             if d not in ('_sources', '_static', '_images'))
+        for name in sorted(filenames):
+            if name.endswith('.html'):
+                path = os.path.join(dirpath, name)
+                parser = parser_class()
+                with open(path, encoding='utf-8') as f:
+                    parser.feed(f.read())
+                parser.close()
+                pages[os.path.relpath(path, root).replace(os.sep, '/')] = \
+                    parser
+    return pages
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('html_dir')
@@ -195,18 +216,7 @@ def main(argv=None):
               file=sys.stderr)
         return 1
 
-    pages = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in ('_sources', '_static', '_images'))
-        for name in sorted(filenames):
-            if name.endswith('.html'):
-                path = os.path.join(dirpath, name)
-                parser = PageParser()
-                with open(path, encoding='utf-8') as f:
-                    parser.feed(f.read())
-                parser.close()
-                pages[os.path.relpath(path, root)] = parser
+    pages = parse_pages(root)
     if not pages:
         print('check-html: no HTML pages in %s' % args.html_dir,
               file=sys.stderr)

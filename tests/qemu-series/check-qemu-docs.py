@@ -43,23 +43,6 @@ def load_check_html():
     return module
 
 
-def parse_pages(root, check_html):
-    pages = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in ('_sources', '_static', '_images'))
-        for name in sorted(filenames):
-            if name.endswith('.html'):
-                path = os.path.join(dirpath, name)
-                parser = check_html.PageParser()
-                with open(path, encoding='utf-8') as f:
-                    parser.feed(f.read())
-                parser.close()
-                pages[os.path.relpath(path, root).replace(os.sep, '/')] = \
-                    parser
-    return pages
-
-
 def link_target(page, href):
     """(target page, fragment) of an internal HREF on PAGE."""
     parsed = urllib.parse.urlsplit(href)
@@ -84,7 +67,7 @@ def main(argv=None):
 
     check_html = load_check_html()
     root = os.path.abspath(args.manual_dir)
-    pages = parse_pages(root, check_html)
+    pages = check_html.parse_pages(root)
     scope = args.scope.rstrip('/') + '/'
     reference = scope + 'reference.html'
     rules = scope + 'rules.html'
