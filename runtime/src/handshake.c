@@ -1197,6 +1197,20 @@ static bool agree_features(QmigHs *hs, struct json_object *feats,
     return ok;
 }
 
+/* The caller's veto (QmigHsOptions.check_agreed), as one reason. */
+static void check_agreed_by_caller(QmigHs *hs)
+{
+    QmigError *err = NULL;
+
+    if (!hs->opts.check_agreed ||
+        hs->opts.check_agreed(hs->opts.check_opaque, hs->agreed, &err)) {
+        return;
+    }
+    add_reason(hs, "%s", err ? qmig_error_message(err)
+                             : "the destination refused the configuration");
+    qmig_error_free(err);
+}
+
 static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
 {
     struct json_object *msg = parse_msg(fr);
@@ -1315,6 +1329,9 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
     }
     if (best >= 2) {
         check_devices(hs, devs);
+    }
+    if (hs->agreed && !hs->n_reasons) {
+        check_agreed_by_caller(hs);
     }
     free(values);
     bury(hs, msg);

@@ -335,6 +335,62 @@ static void test_adopt_unsupported(void **state)
     run_free(&r, &src, &dst);
 }
 
+/* The destination's veto: postcopy is not possible on this host. */
+static bool refuse_postcopy(void *opaque, const void *agreed, QmigError **errp)
+{
+    unsigned *calls = opaque;
+    const QmigConfigHeader *h = agreed;
+
+    (*calls)++;
+    if (qmig_capset_has(&h->caps, CAP_POSTCOPY)) {
+        qmig_error_setg(errp, "Postcopy is not supported: no userfaultfd");
+        return false;
+    }
+    return true;
+}
+
+static void test_check_agreed(void **state)
+{
+    (void)state;
+    Side src, dst;
+    unsigned calls = 0;
+
+    pair_init(&src, &dst);
+    set_cap(&src, CAP_POSTCOPY, true);
+    dst.opts.check_agreed = refuse_postcopy;
+    dst.opts.check_opaque = &calls;
+    Run r = run(&src, &dst, 0);
+    assert_int_equal(calls, 1);
+    assert_int_equal(qmig_hs_state(r.src), QMIG_HS_FAILED);
+    assert_int_equal(qmig_hs_state(r.dst), QMIG_HS_FAILED);
+    /* The veto is the only reason, and the source hears it too. */
+    assert_int_equal(qmig_hs_n_reasons(r.dst), 1);
+    assert_true(has_reason(r.dst, "Postcopy is not supported: no userfaultfd"));
+    assert_true(has_reason(r.src, "Postcopy is not supported: no userfaultfd"));
+    run_free(&r, &src, &dst);
+
+    /* A configuration the caller accepts goes through. */
+    calls = 0;
+    pair_init(&src, &dst);
+    dst.opts.check_agreed = refuse_postcopy;
+    dst.opts.check_opaque = &calls;
+    r = run(&src, &dst, 0);
+    expect_done(&r);
+    assert_int_equal(calls, 1);
+    run_free(&r, &src, &dst);
+
+    /* Not asked when the engine already refuses. */
+    calls = 0;
+    pair_init(&src, &dst);
+    dst.opts.machine = "pc-i440fx-10.0";
+    dst.opts.check_agreed = refuse_postcopy;
+    dst.opts.check_opaque = &calls;
+    r = run(&src, &dst, 0);
+    assert_int_equal(qmig_hs_state(r.dst), QMIG_HS_FAILED);
+    assert_int_equal(calls, 0);
+    run_free(&r, &src, &dst);
+}
+
 /* --- checks -------------------------------------------------------------- */
 
 static void test_mismatches_all_listed(void **state)
@@ -1475,6 +1531,7 @@ int main(void)
         cmocka_unit_test(test_local_never_sent),
         cmocka_unit_test(test_intersect),
         cmocka_unit_test(test_adopt_unsupported),
+        cmocka_unit_test(test_check_agreed),
         cmocka_unit_test(test_mismatches_all_listed),
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_legacy),

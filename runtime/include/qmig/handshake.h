@@ -147,6 +147,18 @@ typedef struct QmigHsOptions {
      * no channels beyond the main one.
      */
     unsigned (*plan)(const void *config, QmigChannelRef *out, unsigned max);
+    /*
+     * Destination: the application's own say on the agreed
+     * configuration, for what the schema's rules cannot know (what
+     * this host and this build can do right now).  Called once the
+     * agreed configuration passes every check of the engine, before
+     * the ACCEPT is queued (or, one-way, before DONE); returning false
+     * with an error turns the answer into a REJECT whose reason is the
+     * error's message.  @agreed is the engine's, valid during the call.
+     * NULL: no further check.
+     */
+    bool (*check_agreed)(void *opaque, const void *agreed, QmigError **errp);
+    void *check_opaque; /* passed to check_agreed */
 } QmigHsOptions;
 
 typedef enum QmigHsState {
