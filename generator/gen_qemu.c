@@ -308,6 +308,35 @@ static bool check_has_value_check(const QmigMetaCheck *check)
     return false;
 }
 
+/*
+ * The build conditions of the capabilities and parameters @c names,
+ * joined with &&, each once; "" when all of them always exist.  A rule
+ * about a capability of some builds only exists in those builds: its
+ * enum constant does not exist in the others.
+ */
+static const char *rule_ifcond(QemuGen *q, const QmigCond *c, const char *acc)
+{
+    const QmigMember *m = c->kind == QMIG_COND_CAP ? c->cap->qapi
+                          : (c->kind == QMIG_COND_COMPARE ||
+                             c->kind == QMIG_COND_RANGE) ? c->param->qapi
+                          : NULL;
+    if (m && m->ifcond) {
+        const char *one = qmig_arena_printf(q->gen->arena, "(%s)",
+                                            qmig_gen_ifcond(q->gen, m->ifcond));
+        if (!strstr(acc, one)) {
+            acc = qmig_arena_printf(q->gen->arena, "%s%s%s", acc,
+                                    *acc ? " && " : "", one);
+        }
+    }
+    for (size_t i = 0; i < c->n_operands; i++) {
+        acc = rule_ifcond(q, c->operands[i], acc);
+    }
+    return acc;
+}
+
+static void emit_rule_body(QemuGen *q, QmigOutput *c, const QmigMetaRule *rule,
+                           const char *cond);
+
 static void emit_rule(QemuGen *q, QmigOutput *c, const QmigMetaRule *rule)
 {
     QmigGen *gen = q->gen;
@@ -318,6 +347,25 @@ static void emit_rule(QemuGen *q, QmigOutput *c, const QmigMetaRule *rule)
         qmig_out_puts(c, "    /* Never fails: its bounds are its type's. */\n");
         return;
     }
+    const char *ifcond = rule_ifcond(q, rule->when, "");
+    if (*ifcond && !strstr(ifcond, ") && (")) {
+        /* One condition needs no parentheses of its own. */
+        ifcond = qmig_arena_printf(gen->arena, "%.*s",
+                                   (int)strlen(ifcond) - 2, ifcond + 1);
+    }
+    if (*ifcond) {
+        qmig_out_printf(c, "#if %s\n", ifcond);
+    }
+    emit_rule_body(q, c, rule, cond);
+    if (*ifcond) {
+        qmig_out_printf(c, "#endif /* %s */\n", ifcond);
+    }
+}
+
+static void emit_rule_body(QemuGen *q, QmigOutput *c, const QmigMetaRule *rule,
+                           const char *cond)
+{
+    QmigGen *gen = q->gen;
     if (mentions(rule->when, QMIG_COND_TRANSPORT) ||
         mentions(rule->when, QMIG_COND_CHANNEL)) {
         /* Rules about the migrate command apply only where there is one. */

@@ -1293,7 +1293,9 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
                    (unsigned long long)tps,
                    (unsigned long long)hs->opts.target_page_size);
     }
-    if (hs->opts.has_uuid) {
+    /* A source that sends no UUID asks for no check (QEMU without
+     * validate-uuid). */
+    if (hs->opts.has_uuid && has_uuid) {
         uint8_t uuid[16];
         if (!hex_decode(string_value(juuid), uuid, 16) ||
             memcmp(uuid, hs->opts.uuid, 16) != 0) {

@@ -335,6 +335,27 @@ static void test_adopt_unsupported(void **state)
     run_free(&r, &src, &dst);
 }
 
+/* A source that sends no UUID asks for no check; one that does gets it. */
+static void test_uuid_only_when_sent(void **state)
+{
+    (void)state;
+    Side src, dst;
+
+    pair_init(&src, &dst);
+    src.opts.has_uuid = false;
+    dst.opts.uuid[0] = 0xff;
+    Run r = run(&src, &dst, 0);
+    expect_done(&r);
+    run_free(&r, &src, &dst);
+
+    pair_init(&src, &dst);
+    dst.opts.uuid[0] = 0xff;
+    r = run(&src, &dst, 0);
+    assert_int_equal(qmig_hs_state(r.dst), QMIG_HS_FAILED);
+    assert_true(has_reason(r.dst, "VM UUID: the source has "));
+    run_free(&r, &src, &dst);
+}
+
 /* The destination's veto: postcopy is not possible on this host. */
 static bool refuse_postcopy(void *opaque, const void *agreed, QmigError **errp)
 {
@@ -1532,6 +1553,7 @@ int main(void)
         cmocka_unit_test(test_intersect),
         cmocka_unit_test(test_adopt_unsupported),
         cmocka_unit_test(test_check_agreed),
+        cmocka_unit_test(test_uuid_only_when_sent),
         cmocka_unit_test(test_mismatches_all_listed),
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_legacy),

@@ -113,6 +113,8 @@ typedef struct QmigHsOptions {
     const char *machine; /* QEMU machine type; NULL: not checked here */
     uint64_t target_page_size; /* 0: not checked here */
     uint64_t host_page_size;   /* compared when postcopy-ram is agreed */
+    /* Source: send the UUID, to have it checked; destination: check a
+     * UUID the source sent against this one. */
     bool has_uuid;
     uint8_t uuid[16];
     /* Source: the session id, 16 random bytes from the caller. */
