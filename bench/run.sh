@@ -143,3 +143,15 @@ if [ -x "$qemu_bin" ]; then
         --count "${BENCH_QMP_COUNT:-1000}" --show 0 | tail -n 1
     echo "target: 3,000 configurations <= 180 s"
 fi
+
+# The migration handshake in the patched QEMU (`make qemu` builds it):
+# setup time of a real migration with and without it, and its round trips.
+patched=$build/qemu/qemu-patched-system-x86_64
+echo
+if [ -x "$patched" ]; then
+    echo "migration handshake: setup time on loopback, patched QEMU"
+    "$python" "$here/handshake-setup.py" --qemu "$patched"
+else
+    echo "migration handshake setup time: skipped ($patched not built;" \
+         "make qemu QEMU_SRC=... builds the patched QEMU)"
+fi
