@@ -45,6 +45,17 @@ class Model:
         return self.by_name.get(name, {'meta-type': 'builtin',
                                        'json-type': name})
 
+    def common_with(self, other):
+        """Restrict to the capabilities and parameters @other has too;
+        returns what was left out, as sorted names."""
+        only = sorted(set(self.capabilities) - set(other.capabilities))
+        only += sorted(set(self.parameters) - set(other.parameters))
+        self.capabilities = [c for c in self.capabilities
+                             if c in other.capabilities]
+        self.parameters = {n: t for n, t in self.parameters.items()
+                           if n in other.parameters}
+        return only
+
     def _members(self, command):
         arg_type = self.by_name[self.by_name[command]['arg-type']]
         return {m['name']: self._type(m['type'])

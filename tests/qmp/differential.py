@@ -545,8 +545,12 @@ def main_reference(args, started):
                                     else 'differs'))
     print('error texts: equal, or the unpatched text + %r + more'
           % APPEND_SEPARATOR)
-    generator = confgen.Generator(confgen.Model(schema), args.seed,
-                                  channels=channels)
+    # Only what both know can be compared: the series adds capabilities.
+    model = confgen.Model(schema)
+    only_patched = model.common_with(confgen.Model(ref_schema))
+    print('only in the patched QEMU, not generated: %s'
+          % (', '.join(only_patched) or 'nothing'))
+    generator = confgen.Generator(model, args.seed, channels=channels)
     configs = configurations(generator, args.count, args.crash_configs)
     print('configurations: %d random + %d crash-recipe ones, seed %d, '
           '%d jobs, migrate channels %s'
@@ -623,6 +627,10 @@ def main():
     parser.add_argument('--reference-qemu', metavar='UNPATCHED',
                         help='compare --qemu with this QEMU rather than '
                         'with qmig-validate')
+    parser.add_argument('--common-with', metavar='QEMU',
+                        help='generate only capabilities and parameters '
+                        'this QEMU has too (qmig-validate against a '
+                        'patched QEMU: its schema is the unpatched one)')
     parser.add_argument('--count', type=int, default=3000,
                         help='random configurations')
     parser.add_argument('--crash-configs', type=int, default=300,
@@ -660,6 +668,12 @@ def main():
                  qmig_takes_channels(args.validate)))
     schema = qmp.query_qmp_schema(args.qemu)
     model = confgen.Model(schema)
+    if args.common_with:
+        # What only the patched QEMU has is outside qmig's own schema.
+        only = model.common_with(
+            confgen.Model(qmp.query_qmp_schema(args.common_with)))
+        print('not in %s, not generated: %s'
+              % (args.common_with, ', '.join(only) or 'nothing'))
     lacks = probe_host_lacks(args.qemu)
     with tempfile.NamedTemporaryFile('w', suffix='.json',
                                      prefix='qmp-schema-',
