@@ -55,6 +55,18 @@ MULTIFD_CHANNELS = 4
 TARGET_US = 1000
 
 
+def complete_frames(buf):
+    """The whole handshake frames at the start of @buf: (count, the rest)."""
+    count = 0
+    while len(buf) >= 12 and buf[:4] == HS_MAGIC:
+        length = struct.unpack('>I', buf[8:12])[0]
+        if len(buf) < 12 + length:
+            break
+        count += 1
+        buf = buf[12 + length:]
+    return count, buf
+
+
 class Conn:
     """What the proxy saw on one connection."""
 
@@ -107,22 +119,25 @@ class TimingProxy:
             with self.lock:
                 self.conns.append(conn)
                 self.socks += [a, b]
-            threading.Thread(target=self._s2d, args=(conn, a, b),
+            threading.Thread(target=self._pump,
+                             args=(conn, a, b, self._observe_s2d),
                              daemon=True).start()
-            threading.Thread(target=self._d2s, args=(conn, b, a),
+            threading.Thread(target=self._pump,
+                             args=(conn, b, a, self._observe_d2s),
                              daemon=True).start()
 
-    def _s2d(self, conn, a, b):
+    def _pump(self, conn, src, dst, observe):
+        """Forward @src to @dst, letting @observe see each chunk first."""
         try:
             while True:
-                data = a.recv(262144)
+                data = src.recv(262144)
                 now = time.perf_counter_ns()
                 if not data:
-                    b.shutdown(socket.SHUT_WR)
+                    dst.shutdown(socket.SHUT_WR)
                     return
                 with self.lock:
-                    self._observe_s2d(conn, data, now)
-                b.sendall(data)
+                    observe(conn, data, now)
+                dst.sendall(data)
         except OSError:
             pass
 
@@ -140,14 +155,9 @@ class TimingProxy:
                 conn.header = CH_HEADER_SIZE if magic == CH_MAGIC else 0
         if conn.kind == 'main' and conn.t_vm_magic is None:
             # skip whole handshake frames, then expect the stream magic
-            buf = conn.s2d
-            while len(buf) >= 12 and buf[:4] == HS_MAGIC:
-                length = struct.unpack('>I', buf[8:12])[0]
-                if len(buf) < 12 + length:
-                    break
-                conn.hs_frames_s2d += 1
-                conn.t_frames_s2d.append(now)
-                buf = buf[12 + length:]
+            frames, buf = complete_frames(conn.s2d)
+            conn.hs_frames_s2d += frames
+            conn.t_frames_s2d += [now] * frames
             conn.s2d = buf
             if len(buf) >= 4 and buf[:4] != HS_MAGIC:
                 if buf[:4] == VM_MAGIC:
@@ -160,34 +170,15 @@ class TimingProxy:
             if conn.s2d_bytes > conn.header:
                 conn.data_started = True
 
-    def _d2s(self, conn, b, a):
-        try:
-            while True:
-                data = b.recv(262144)
-                now = time.perf_counter_ns()
-                if not data:
-                    a.shutdown(socket.SHUT_WR)
-                    return
-                with self.lock:
-                    conn.d2s_bytes += len(data)
-                    if conn.kind in (None, 'multifd') and \
-                            not conn.data_started:
-                        conn.d2s_before_data += len(data)
-                    if conn.t_vm_magic is None:
-                        conn.d2s_bytes_before_vm += len(data)
-                        conn.d2s_buf += data
-                        buf = conn.d2s_buf
-                        while len(buf) >= 12 and buf[:4] == HS_MAGIC:
-                            length = struct.unpack('>I', buf[8:12])[0]
-                            if len(buf) < 12 + length:
-                                break
-                            conn.d2s_frames_before_vm += 1
-                            conn.t_frames_d2s.append(now)
-                            buf = buf[12 + length:]
-                        conn.d2s_buf = buf
-                a.sendall(data)
-        except OSError:
-            pass
+    def _observe_d2s(self, conn, data, now):
+        conn.d2s_bytes += len(data)
+        if conn.kind in (None, 'multifd') and not conn.data_started:
+            conn.d2s_before_data += len(data)
+        if conn.t_vm_magic is None:
+            conn.d2s_bytes_before_vm += len(data)
+            frames, conn.d2s_buf = complete_frames(conn.d2s_buf + data)
+            conn.d2s_frames_before_vm += frames
+            conn.t_frames_d2s += [now] * frames
 
     def close(self):
         try:
