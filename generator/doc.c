@@ -717,7 +717,11 @@ static bool get_doc_indented(DocParser *p)
             return true;
         }
         if (p->len > 0 && indent_of(p->line, p->len) < indent) {
-            if (prev_line_blank) {
+            /*
+             * Releases before 7.1 ended a section at any de-indented
+             * line, such as "Notes:" after an indented "Returns:".
+             */
+            if (prev_line_blank || p->ctx->legacy) {
                 return true;
             }
             qmig_lex_error(p->lex,
@@ -748,6 +752,11 @@ static bool parse_descriptions(DocParser *p, bool have, QmigDocKind kind)
 {
     AtName m;
     while (have && match_at_name(p->line, p->len, &m)) {
+        /* Releases up to 8.0 read "@id : text" as the member 'id'. */
+        while (p->ctx->legacy && m.name_len &&
+               m.name[m.name_len - 1] == ' ') {
+            m.name_len--;
+        }
         new_description(p, kind, m.name, m.name_len);
         if (m.text_len) {
             append_line(p, m.text, m.text_len);
@@ -852,7 +861,9 @@ static void check_texts(QmigCtx *ctx, const QmigDoc *doc)
 {
     for (size_t i = 0; i < doc->all_sections.len; i++) {
         const QmigDocSection *s = doc->all_sections.items[i];
-        if (s->kind != QMIG_DOC_PLAIN && s->text[0] == '\0') {
+        /* Releases up to 8.2 put a "Returns:" list on the next lines. */
+        if (s->kind != QMIG_DOC_PLAIN && s->text[0] == '\0' &&
+            !ctx->legacy) {
             qmig_error(ctx, s->info, 0, "text required after '%s:'",
                        qmig_doc_kind_name(s->kind));
         }
@@ -905,7 +916,7 @@ QmigDoc *qmig_doc_parse(QmigLexer *lex)
 void qmig_doc_check_expr(QmigCtx *ctx, const QmigDoc *doc, const char *meta,
                          bool has_returns)
 {
-    if (ctx->legacy) {
+    if (ctx->docs_relaxed) {
         /* Older releases wrote "Returns: nothing" and the like. */
         return;
     }
@@ -945,7 +956,7 @@ const QmigDocSection *qmig_doc_connect_member(QmigCtx *ctx, QmigDoc *doc,
 {
     QmigDocSection *s = find_section(doc, &doc->args, name);
     if (!s) {
-        if (!ctx->legacy &&
+        if (!ctx->docs_relaxed &&
             (!doc->symbol ||
              !qmig_pragma_lists(ctx, &ctx->pragma.documentation_exceptions,
                                 doc->symbol))) {
@@ -981,7 +992,7 @@ void qmig_doc_connect_feature(QmigCtx *ctx, QmigDoc *doc, const char *name,
 {
     QmigDocSection *s = find_section(doc, &doc->features, name);
     if (!s) {
-        if (ctx->legacy) {
+        if (ctx->docs_relaxed) {
             return;
         }
         qmig_error(ctx, feature_info, 0, "feature '%s' lacks documentation",
@@ -1027,8 +1038,29 @@ static void check_connected(QmigCtx *ctx, const QmigPtrVec *vec,
                count > 1 ? "s" : "", names, count > 1 ? "do" : "does");
 }
 
-void qmig_doc_check(QmigCtx *ctx, const QmigDoc *doc)
+/* Drop from @vec the member and feature sections tied to nothing. */
+static void prune_unconnected(QmigPtrVec *vec)
 {
+    size_t kept = 0;
+    for (size_t i = 0; i < vec->len; i++) {
+        QmigDocSection *s = vec->items[i];
+        if (s->member || (s->kind != QMIG_DOC_MEMBER &&
+                          s->kind != QMIG_DOC_FEATURE)) {
+            vec->items[kept++] = s;
+        }
+    }
+    vec->len = kept;
+}
+
+void qmig_doc_check(QmigCtx *ctx, QmigDoc *doc)
+{
+    if (ctx->docs_relaxed) {
+        /* Descriptions of what does not exist are dropped, not errors. */
+        prune_unconnected(&doc->args);
+        prune_unconnected(&doc->features);
+        prune_unconnected(&doc->all_sections);
+        return;
+    }
     check_connected(ctx, &doc->args, "member");
     check_connected(ctx, &doc->features, "feature");
 }

@@ -85,7 +85,7 @@ void qmig_doc_connect_feature(QmigCtx *ctx, QmigDoc *doc, const char *name,
                               const void *feature);
 
 /* After all entities: documented members/features that do not exist. */
-void qmig_doc_check(QmigCtx *ctx, const QmigDoc *doc);
+void qmig_doc_check(QmigCtx *ctx, QmigDoc *doc);
 
 /* The "doc ..." lines of QEMU's test-qapi.py output for one block. */
 void qmig_doc_dump(FILE *out, const QmigDoc *doc);

@@ -749,13 +749,18 @@ static void check_expr(Checker *c, QmigExpr *expr)
     expr->info->defn_name = name->u.str;
     check_defn_name_str(c, name->u.str, meta);
 
+    if (expr->doc && ctx->docs_relaxed &&
+        strcmp(expr->doc->symbol, name->u.str)) {
+        /* Documentation for another name documents nothing here. */
+        expr->doc = NULL;
+    }
     if (expr->doc) {
         if (strcmp(expr->doc->symbol, name->u.str)) {
             FAIL(c, "documentation comment is for '%s'", expr->doc->symbol);
         }
         qmig_doc_check_expr(ctx, expr->doc, meta,
                             qmig_value_has(value, "returns"));
-    } else if (ctx->pragma.doc_required) {
+    } else if (ctx->pragma.doc_required && !ctx->docs_relaxed) {
         FAIL(c, "documentation comment required");
     }
 

@@ -127,9 +127,7 @@ int qmig_front_end_generate(QmigFrontEnd *fe, const QmigGenOptions *opts,
     const char *error = NULL;
     QmigPtrVec inputs = {0};
     collect_inputs(fe, &inputs);
-    if (!qmig_outputs_write(&outputs, dir, &error) ||
-        (depfile &&
-         !qmig_outputs_depfile(&outputs, dir, depfile, &inputs, &error))) {
+    if (!qmig_outputs_write(&outputs, dir, depfile, &inputs, &error)) {
         qmig_fatal_io(&fe->ctx, "%s", error);
     }
     return QMIG_EXIT_OK;
@@ -143,6 +141,12 @@ void qmig_front_end_set_features(QmigFrontEnd *fe, const char *path)
 void qmig_front_end_set_legacy(QmigFrontEnd *fe, bool legacy)
 {
     fe->ctx.legacy = legacy;
+    fe->ctx.docs_relaxed = fe->ctx.docs_relaxed || legacy;
+}
+
+void qmig_front_end_set_docs_relaxed(QmigFrontEnd *fe, bool relaxed)
+{
+    fe->ctx.docs_relaxed = relaxed || fe->ctx.legacy;
 }
 
 const QmigMetadata *qmig_front_end_metadata(const QmigFrontEnd *fe)

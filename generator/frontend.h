@@ -36,6 +36,11 @@ void qmig_front_end_set_features(QmigFrontEnd *fe, const char *path);
  * spacing, completeness, section order, Note/Example sections).
  */
 void qmig_front_end_set_legacy(QmigFrontEnd *fe, bool legacy);
+/*
+ * Documentation comments that the rules reject are dropped instead of
+ * stopping the load (QmigCtx.docs_relaxed); legacy mode implies it.
+ */
+void qmig_front_end_set_docs_relaxed(QmigFrontEnd *fe, bool relaxed);
 
 /*
  * Check the schema at @path.  @pragma_path, if not NULL, names a file

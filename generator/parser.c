@@ -234,7 +234,7 @@ static QmigValue *get_expr(Parser *p)
 
 static void reject_expr_doc(Parser *p, const QmigDoc *doc)
 {
-    if (doc && doc->symbol) {
+    if (doc && doc->symbol && !p->ctx->docs_relaxed) {
         qmig_error(p->ctx, doc->info, 0,
                    "documentation for '%s' is not followed by the definition",
                    doc->symbol);
@@ -291,6 +291,27 @@ static void apply_pragma(Parser *p, const char *name, const QmigValue *value,
         {"member-name-exceptions",
          offsetof(QmigPragma, member_name_exceptions)},
     };
+    /*
+     * QEMU 4.2 to 5.2 spelled two of them differently (6.0 renamed
+     * them); legacy mode takes the old names for the new lists.
+     * name-case-whitelist then covered member names and command names.
+     */
+    static const struct {
+        const char *old_name;
+        const char *name;
+    } renamed[] = {
+        {"returns-whitelist", "command-returns-exceptions"},
+        {"name-case-whitelist", "member-name-exceptions"},
+    };
+    const char *spelled = name;
+    if (p->ctx->legacy) {
+        for (size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++) {
+            if (!strcmp(name, renamed[i].old_name)) {
+                name = renamed[i].name;
+                break;
+            }
+        }
+    }
     if (!strcmp(name, "doc-required")) {
         if (value->kind != QMIG_VAL_BOOL) {
             qmig_error(p->ctx, info, 0,
@@ -303,7 +324,7 @@ static void apply_pragma(Parser *p, const char *name, const QmigValue *value,
         if (!strcmp(name, lists[i].name)) {
             if (!is_list_of_strings(value)) {
                 qmig_error(p->ctx, info, 0,
-                           "pragma %s must be a list of strings", name);
+                           "pragma %s must be a list of strings", spelled);
             }
             set_string_list(p, (QmigPtrVec *)((char *)&p->ctx->pragma +
                                               lists[i].offset),
@@ -380,6 +401,49 @@ static void handle_pragma(Parser *p, QmigValue *expr, QmigInfo *info)
     }
 }
 
+/*
+ * The lines of a documentation comment up to and including its closing
+ * "##" (or the end of the file), from the block's opening "##" token.
+ */
+static void skip_doc_block(Parser *p)
+{
+    do {
+        qmig_lex_next(&p->lex, false);
+    } while (p->lex.tok == QMIG_TOK_COMMENT &&
+             !(p->lex.val_len == 2 && !memcmp(p->lex.val, "##", 2)));
+    if (p->lex.tok == QMIG_TOK_COMMENT) {
+        next(p);
+    }
+}
+
+/*
+ * qmig_doc_parse() where documentation cannot fail the load: a block the
+ * rules reject is skipped whole and NULL returned, as if it were a plain
+ * comment.  The error it raised is forgotten.
+ */
+static QmigDoc *parse_doc_relaxed(Parser *p)
+{
+    QmigCtx *ctx = p->ctx;
+    QmigLexer at_block = p->lex;
+    jmp_buf *outer = ctx->escape;
+    char *outer_error = ctx->error;
+    int outer_status = ctx->error_status;
+    jmp_buf here;
+    QmigDoc *doc = NULL;
+    if (setjmp(here) == 0) {
+        ctx->escape = &here;
+        doc = qmig_doc_parse(&p->lex);
+    } else {
+        ctx->error = outer_error;
+        ctx->error_status = outer_status;
+        p->lex = at_block;
+        ctx->escape = outer;
+        skip_doc_block(p);
+    }
+    ctx->escape = outer;
+    return doc;
+}
+
 static void parse_body(Parser *p)
 {
     QmigDoc *cur_doc = NULL;
@@ -387,8 +451,11 @@ static void parse_body(Parser *p)
     while (p->lex.tok != QMIG_TOK_EOF) {
         if (p->lex.tok == QMIG_TOK_COMMENT) {
             reject_expr_doc(p, cur_doc);
-            cur_doc = qmig_doc_parse(&p->lex);
-            qmig_vec_push(p->ctx->arena, &p->out->docs, cur_doc);
+            cur_doc = p->ctx->docs_relaxed ? parse_doc_relaxed(p)
+                                           : qmig_doc_parse(&p->lex);
+            if (cur_doc) {
+                qmig_vec_push(p->ctx->arena, &p->out->docs, cur_doc);
+            }
             continue;
         }
         QmigInfo *info = qmig_lex_info(&p->lex);
@@ -404,7 +471,7 @@ static void parse_body(Parser *p)
             handle_pragma(p, expr, info);
         } else {
             if (cur_doc && !cur_doc->symbol) {
-                if (!p->metadata) {
+                if (!p->metadata && !p->ctx->docs_relaxed) {
                     qmig_error(p->ctx, cur_doc->info, 0,
                                "definition documentation required");
                 }
@@ -439,7 +506,8 @@ static void parse_file(Parser *p, const char *path, const QmigInfo *incl)
             qmig_error(p->ctx, incl, 0, "can't read include file '%s': %s",
                        path, reason);
         }
-        qmig_fatal_io(p->ctx, "can't read schema file '%s': %s", path, reason);
+        qmig_fatal_io(p->ctx, "can't read %s file '%s': %s",
+                      p->metadata ? "metadata" : "schema", path, reason);
     }
     parse_loaded(p, file);
 }

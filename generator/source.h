@@ -81,6 +81,14 @@ typedef struct QmigCtx {
      */
     bool legacy;
     /*
+     * Documentation comments cannot stop the load: a block that the
+     * documentation rules reject is dropped (its definition is then
+     * undocumented), and the checks that tie blocks to definitions are
+     * off.  Doc comments do not change the interface, so comparing
+     * interfaces (compat) and reading old releases (legacy) use it.
+     */
+    bool docs_relaxed;
+    /*
      * Scratch text buffer the documentation parser reuses for every
      * block (arena memory), so that buffer growth is paid once.
      */
