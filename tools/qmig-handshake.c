@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -133,11 +134,63 @@ static bool parse_uuid(const char *s, uint8_t out[16])
     return n == 16;
 }
 
-static int usage_error(const char *fmt, const char *arg)
+/*
+ * "qmig-handshake: @kind@MESSAGE" on stderr, escaped: messages quote
+ * what the peer sent (libqmig escapes its reasons already; this covers
+ * any other text, and file names), so no byte of it reaches the
+ * terminal raw.
+ */
+static void vmessage(const char *kind, const char *fmt, va_list ap)
 {
-    fprintf(stderr, "qmig-handshake: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'qmig-handshake --help' for more information.\n");
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (text) {
+        vsnprintf(text, (size_t)n + 1, fmt, ap);
+    }
+    char *safe = text ? qmig_escape_text(text) : NULL;
+    fprintf(stderr, "qmig-handshake: %s%s\n", kind,
+            safe ? safe : "out of memory");
+    free(safe);
+    free(text);
+}
+
+/* A fatal error without a location: "qmig-handshake: error: ...". */
+static void error_msg(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void error_msg(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage("error: ", fmt, ap);
+    va_end(ap);
+}
+
+/* Information, not an error: "qmig-handshake: ...". */
+static void info_msg(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void info_msg(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage("", fmt, ap);
+    va_end(ap);
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage("error: ", fmt, ap);
+    va_end(ap);
+    fputs("Try 'qmig-handshake --help' for more information.\n", stderr);
     return 2;
 }
 
@@ -216,10 +269,10 @@ static int parse_options(int argc, char **argv, Options *o)
                        !strcmp(arg, "--max-version")) {
                 if (!parse_uint(val, QMIG_HS_VERSION_MAX, &v) ||
                     v < QMIG_HS_VERSION_MIN) {
-                    fprintf(stderr, "qmig-handshake: %s needs a protocol "
-                                    "version from %u to %u\n", arg,
-                            QMIG_HS_VERSION_MIN, QMIG_HS_VERSION_MAX);
-                    return usage_error("bad version '%s'", val);
+                    return usage_error("%s needs a protocol version from %u "
+                                       "to %u, not '%s'", arg,
+                                       QMIG_HS_VERSION_MIN,
+                                       QMIG_HS_VERSION_MAX, val);
                 }
                 if (arg[2] == 'm' && arg[3] == 'i') {
                     o->min_version = (unsigned)v;
@@ -284,7 +337,7 @@ static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "qmig-handshake: can't read '%s': %s\n", path,
+        error_msg("can't read '%s': %s", path,
                 strerror(errno));
         return NULL;
     }
@@ -293,7 +346,7 @@ static char *read_file(const char *path, size_t *len)
     bool bad = !buf || ferror(f) || n > MAX_INPUT;
     fclose(f);
     if (bad) {
-        fprintf(stderr, "qmig-handshake: can't read '%s': %s\n", path,
+        error_msg("can't read '%s': %s", path,
                 n > MAX_INPUT ? "too large" : "read error");
         free(buf);
         return NULL;
@@ -336,41 +389,63 @@ static bool get_u32(struct json_object *obj, const char *key, uint32_t *out)
  * Parse the JSON file @path (strict, UTF-8 checked) into *out; false
  * with a message "PATH:LINE: ERROR" on stderr.
  */
+/*
+ * An error in input file @file: "FILE:LINE:COL: error: MESSAGE" when
+ * @msg gives a position (libqmig's "invalid JSON at line L, column C:
+ * WHAT"), else "qmig-handshake: error: FILE: MESSAGE".
+ */
+static void file_error(const char *file, const char *msg)
+{
+    unsigned long line, col;
+    int n = -1;
+    char *safe = qmig_escape_text(file);
+    if (sscanf(msg, "invalid JSON at line %lu, column %lu%n", &line, &col,
+               &n) == 2 && n > 0) {
+        fprintf(stderr, "%s:%lu:%lu: error: invalid JSON%s\n",
+                safe ? safe : file, line, col, msg + n);
+    } else {
+        error_msg("%s: %s", file, msg);
+    }
+    free(safe);
+}
+
+/*
+ * Parse the JSON file @path (strict, as libqmig reads JSON) into *out;
+ * false with a message "PATH:LINE:COL: error: ..." on stderr.
+ */
 static bool load_json_file(const char *path, struct json_object **out)
 {
     size_t len;
     char *text = read_file(path, &len);
+    *out = NULL;
     if (!text) {
         return false;
     }
-    struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
-    *out = NULL;
-    if (!tok) {
-        fprintf(stderr, "qmig-handshake: %s: out of memory\n", path);
+    /* libqmig's check first, for its messages (never json-c's). */
+    QmigError *err = NULL;
+    if (!qmig_json_check(text, len, &err)) {
+        file_error(path, qmig_error_message(err));
+        qmig_error_free(err);
         free(text);
         return false;
     }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-                                    JSON_TOKENER_VALIDATE_UTF8);
-    /* The NUL read_file() adds ends a number at the end of the text. */
-    *out = json_tokener_parse_ex(tok, text, (int)len + 1);
-    enum json_tokener_error e = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (e != json_tokener_success || strlen(text) != len) {
-        unsigned line = 1;
-        for (size_t i = 0; i < end && i < len; i++) {
-            line += text[i] == '\n';
-        }
-        fprintf(stderr, "qmig-handshake: %s:%u: %s\n", path, line,
-                e != json_tokener_success ? json_tokener_error_desc(e)
-                                          : "NUL byte");
-        json_object_put(*out);
-        *out = NULL;
-        free(text);
-        return false;
+    struct json_tokener *tok = json_tokener_new_ex(2048);
+    enum json_tokener_error e = json_tokener_error_size;
+    if (tok) {
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+                                        JSON_TOKENER_VALIDATE_UTF8);
+        /* The NUL read_file() adds ends a number at the end of the text. */
+        *out = json_tokener_parse_ex(tok, text, (int)len + 1);
+        e = json_tokener_get_error(tok);
+        json_tokener_free(tok);
     }
     free(text);
+    if (e != json_tokener_success) {
+        json_object_put(*out);
+        *out = NULL;
+        error_msg("%s: can't parse the JSON text (out of memory?)", path);
+        return false;
+    }
     return true;
 }
 
@@ -380,8 +455,8 @@ static bool load_devices(const char *path, Devices *d)
         return false;
     }
     if (!json_object_is_type(d->doc, json_type_array)) {
-        fprintf(stderr, "qmig-handshake: %s: expected an array of device "
-                        "sections\n", path);
+        error_msg("%s: expected an array of device "
+                        "sections", path);
         return false;
     }
     d->n = json_object_array_length(d->doc);
@@ -399,16 +474,16 @@ static bool load_devices(const char *path, Devices *d)
         if (!dev->section ||
             !get_u32(e, "instance", &dev->instance) ||
             !get_u32(e, "version", &dev->version)) {
-            fprintf(stderr, "qmig-handshake: %s: device %zu needs "
+            error_msg("%s: device %zu needs "
                             "\"section\" (string), \"instance\" and "
-                            "\"version\" (integers)\n", path, i);
+                            "\"version\" (integers)", path, i);
             return false;
         }
         dev->min_version = dev->version;
         if (json_object_object_get_ex(e, "min-version", NULL) &&
             !get_u32(e, "min-version", &dev->min_version)) {
-            fprintf(stderr, "qmig-handshake: %s: device %zu: bad "
-                            "\"min-version\"\n", path, i);
+            error_msg("%s: device %zu: \"min-version\" is not an integer "
+                      "from 0 to 4294967295", path, i);
             return false;
         }
     }
@@ -484,7 +559,7 @@ static int connect_addr(const Addr *a, const char *text, int timeout_ms)
         struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
         int r = getaddrinfo(a->host, a->port, &hints, &res);
         if (r) {
-            fprintf(stderr, "qmig-handshake: %s: %s\n", text,
+            error_msg("%s: %s", text,
                     gai_strerror(r));
             return -1;
         }
@@ -524,7 +599,7 @@ static int connect_addr(const Addr *a, const char *text, int timeout_ms)
         close(fd);
     } while (ai && (ai = ai->ai_next) != NULL);
     freeaddrinfo(res);
-    fprintf(stderr, "qmig-handshake: can't connect to %s: %s\n", text,
+    error_msg("can't connect to %s: %s", text,
             strerror(err));
     return -1;
 }
@@ -547,7 +622,7 @@ static int listen_addr(const Addr *a, const char *text, char *bound,
         struct addrinfo *res = NULL;
         int r = getaddrinfo(a->host, a->port, &hints, &res);
         if (r) {
-            fprintf(stderr, "qmig-handshake: %s: %s\n", text,
+            error_msg("%s: %s", text,
                     gai_strerror(r));
             return -1;
         }
@@ -573,7 +648,7 @@ static int listen_addr(const Addr *a, const char *text, char *bound,
         }
     }
     if (fd < 0) {
-        fprintf(stderr, "qmig-handshake: can't listen on %s: %s\n", text,
+        error_msg("can't listen on %s: %s", text,
                 strerror(errno));
     }
     return fd;
@@ -587,8 +662,8 @@ static int accept_within(int lfd, int timeout_ms, const char *what)
         int64_t left = deadline - now_ms();
         int r = left > 0 ? poll(&p, 1, (int)left) : 0;
         if (r == 0) {
-            fprintf(stderr, "qmig-handshake: timed out after %d ms waiting "
-                            "for %s\n", timeout_ms, what);
+            error_msg("timed out after %d ms waiting "
+                            "for %s", timeout_ms, what);
             return -1;
         }
         if (r < 0 && errno == EINTR) {
@@ -599,7 +674,7 @@ static int accept_within(int lfd, int timeout_ms, const char *what)
             return fd;
         }
         if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
-            fprintf(stderr, "qmig-handshake: accept failed: %s\n",
+            error_msg("accept failed: %s",
                     strerror(errno));
             return -1;
         }
@@ -617,13 +692,12 @@ static void print_reasons(const QmigHs *hs, QmigError *err)
 {
     size_t n = hs ? qmig_hs_n_reasons(hs) : 0;
     if (n) {
-        fprintf(stderr, "qmig-handshake: handshake failed, %zu reason%s:\n",
-                n, n == 1 ? "" : "s");
+        error_msg("handshake failed, %zu reason%s:", n, n == 1 ? "" : "s");
         for (size_t i = 0; i < n; i++) {
-            fprintf(stderr, "qmig-handshake:   %s\n", qmig_hs_reason(hs, i));
+            info_msg("  %s", qmig_hs_reason(hs, i));
         }
     } else if (err) {
-        fprintf(stderr, "qmig-handshake: %s\n", qmig_error_message(err));
+        error_msg("%s", qmig_error_message(err));
     }
 }
 
@@ -638,12 +712,13 @@ static void hex(const uint8_t *b, size_t n, char *out)
  * (the stream would be loaded as it is). */
 static int report_legacy(const Options *o, const char *what)
 {
-    fprintf(stderr, "qmig-handshake: %s\n", what);
     if (!o->allow_legacy) {
+        error_msg("%s", what);
         return 1;
     }
+    info_msg("%s", what);
     printf("{\"legacy\": true}\n");
-    return fflush(stdout) ? 1 : 0;
+    return 0;
 }
 
 /*
@@ -676,8 +751,8 @@ static int print_result(const QmigHs *hs, struct json_object *channels)
     struct json_object *adoc = agreed ? json_tokener_parse(agreed) : NULL;
     free(agreed);
     if (!adoc) {
-        fprintf(stderr, "qmig-handshake: can't encode the agreed "
-                        "configuration: %s\n",
+        error_msg("can't encode the agreed "
+                        "configuration: %s",
                 err ? qmig_error_message(err) : "?");
         qmig_error_free(err);
         json_object_put(channels);
@@ -707,7 +782,8 @@ static int print_result(const QmigHs *hs, struct json_object *channels)
     const char *text = json_object_to_json_string_ext(
         out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                  JSON_C_TO_STRING_NOSLASHESCAPE);
-    int status = text && printf("%s\n", text) >= 0 && !fflush(stdout) ? 0 : 1;
+    /* A write error is reported at exit (close_stdout()). */
+    int status = text && printf("%s\n", text) >= 0 ? 0 : 1;
     json_object_put(out);
     return status;
 }
@@ -796,8 +872,7 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
             } else {
                 session[0] ^= 0xff;
             }
-            fprintf(stderr, "qmig-handshake: test: channel %zu sent as '%s'"
-                            "%s\n", i, name,
+            info_msg("test: channel %zu sent as '%s'%s", i, name,
                     session[0] != qmig_hs_session(hs)[0] ?
                     " with a wrong session id" : "");
         }
@@ -816,7 +891,7 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
             !qmig_io_write_full(&conns[i].io, payload, strlen(payload),
                                 o->timeout_ms, &err)) {
             if (err) {
-                fprintf(stderr, "qmig-handshake: channel %s: %s\n", name,
+                error_msg("channel %s: %s", name,
                         qmig_error_message(err));
             }
             status = 1;
@@ -830,8 +905,8 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
         if (!qmig_io_read_full(&conns[i].io, &ack, 1, o->timeout_ms,
                                &err) ||
             ack != ACK_BYTE) {
-            fprintf(stderr, "qmig-handshake: channel %s: not acknowledged "
-                            "by the destination%s%s\n", name,
+            error_msg("channel %s: not acknowledged "
+                            "by the destination%s%s", name,
                     err ? ": " : "", err ? qmig_error_message(err) : "");
             status = 1;
         }
@@ -869,14 +944,14 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
     TlsSimConn mc = {0};
     QmigChannelMap *map = NULL;
     struct json_object *channels = json_object_new_array();
-    fprintf(stderr, "qmig-handshake: listening on %s\n", bound);
+    info_msg("listening on %s", bound);
     if (o->ready_file) {
         char tmp[4096];
         snprintf(tmp, sizeof(tmp), "%s.tmp", o->ready_file);
         FILE *f = fopen(tmp, "w");
         if (!f || fprintf(f, "%s\n", bound) < 0 || fclose(f) ||
             rename(tmp, o->ready_file)) {
-            fprintf(stderr, "qmig-handshake: can't write '%s'\n",
+            error_msg("can't write '%s'",
                     o->ready_file);
             goto out;
         }
@@ -900,7 +975,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
     }
     map = qmig_channel_map_from_hs(hs, &err);
     if (!map) {
-        fprintf(stderr, "qmig-handshake: %s\n", qmig_error_message(err));
+        error_msg("%s", qmig_error_message(err));
         qmig_error_free(err);
         goto out;
     }
@@ -908,7 +983,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
     for (size_t arrival = 0; !qmig_channel_map_complete(map); arrival++) {
         int cfd = accept_within(lfd, o->timeout_ms, "the next channel");
         if (cfd < 0) {
-            fprintf(stderr, "qmig-handshake: %zu of %zu channels arrived\n",
+            error_msg("%zu of %zu channels arrived",
                     arrival, n);
             goto out;
         }
@@ -923,7 +998,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
             idx = qmig_channel_map_accept(map, hdr, sizeof(hdr), &err);
         }
         if (idx < 0) {
-            fprintf(stderr, "qmig-handshake: channel rejected: %s\n",
+            error_msg("channel rejected: %s",
                     qmig_error_message(err));
             qmig_error_free(err);
             tls_sim_conn_close(&cc);
@@ -938,7 +1013,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
         tls_sim_conn_close(&cc);
         close(cfd);
         if (!ok) {
-            fprintf(stderr, "qmig-handshake: channel %s: %s\n", name,
+            error_msg("channel %s: %s", name,
                     qmig_error_message(err));
             qmig_error_free(err);
             goto out;
@@ -980,12 +1055,12 @@ static int spawn_command(const char *command, int dir, pid_t *pid)
 {
     int p[2];
     if (pipe(p)) {
-        fprintf(stderr, "qmig-handshake: pipe: %s\n", strerror(errno));
+        error_msg("pipe: %s", strerror(errno));
         return -1;
     }
     *pid = fork();
     if (*pid < 0) {
-        fprintf(stderr, "qmig-handshake: fork: %s\n", strerror(errno));
+        error_msg("fork: %s", strerror(errno));
         close(p[0]);
         close(p[1]);
         return -1;
@@ -1022,18 +1097,58 @@ static bool reap_command(const char *command, pid_t pid, int timeout_ms)
     if (r == 0) {
         kill(-pid, SIGKILL);
         waitpid(pid, &st, 0);
-        fprintf(stderr, "qmig-handshake: exec:%s did not finish within %d "
-                        "ms and was killed\n", command, timeout_ms);
+        error_msg("exec:%s did not finish within %d "
+                        "ms and was killed", command, timeout_ms);
         return false;
     }
     if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "qmig-handshake: exec:%s failed (%s %d)\n", command,
+        error_msg("exec:%s failed (%s %d)", command,
                 r >= 0 && WIFSIGNALED(st) ? "signal" : "exit status",
                 r < 0 ? -1 : WIFSIGNALED(st) ? WTERMSIG(st)
                                              : WEXITSTATUS(st));
         return false;
     }
     return true;
+}
+
+/*
+ * open(2) @path for file: within @timeout_ms.  A FIFO's open() blocks
+ * until its other end is opened, so every open is O_NONBLOCK: a reader
+ * gets the fd at once (the driver then polls, bounded, for the
+ * writer's bytes); a writer gets ENXIO while there is no reader and
+ * retries until the deadline.  The fd stays non-blocking: the driver
+ * polls before every read and write, and a blocking write() of more
+ * than a pipe holds would wait without bound.  *@fifo says whether it
+ * is one.  -1 with a message.
+ */
+static int open_within(const char *path, int flags, int timeout_ms,
+                       bool *fifo)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    for (;;) {
+        int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            struct stat st;
+            *fifo = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+            return fd;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno != ENXIO) {
+            error_msg("can't %s '%s': %s",
+                      (flags & O_ACCMODE) == O_RDONLY ? "open" : "create",
+                      path, strerror(errno));
+            return -1;
+        }
+        if (now_ms() >= deadline) {
+            error_msg("timed out after %d ms waiting for a reader to open "
+                      "the FIFO '%s'", timeout_ms, path);
+            return -1;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 static int run_write(QmigHs *hs, const Addr *a, const Options *o)
@@ -1045,14 +1160,11 @@ static int run_write(QmigHs *hs, const Addr *a, const Options *o)
         return 1;
     }
     pid_t pid = -1;
-    int fd = a->file ? open(a->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                            0644)
+    bool fifo = false;
+    int fd = a->file ? open_within(a->file, O_WRONLY | O_CREAT | O_TRUNC,
+                                   o->timeout_ms, &fifo)
                      : spawn_command(a->exec, 0, &pid);
     if (fd < 0) {
-        if (a->file) {
-            fprintf(stderr, "qmig-handshake: can't create '%s': %s\n",
-                    a->file, strerror(errno));
-        }
         return 1;
     }
     bool ok = qmig_hs_run_fd(hs, fd, o->timeout_ms, &err);
@@ -1070,13 +1182,13 @@ static int run_write(QmigHs *hs, const Addr *a, const Options *o)
         }
     }
     if (!ok) {
-        fprintf(stderr, "qmig-handshake: writing %s%s: %s\n",
+        error_msg("writing %s%s: %s",
                 a->file ? "file:" : "exec:", a->file ? a->file : a->exec,
                 err ? qmig_error_message(err) : "?");
         qmig_error_free(err);
     }
     if (close(fd) && ok) {
-        fprintf(stderr, "qmig-handshake: closing '%s': %s\n",
+        error_msg("closing '%s': %s",
                 a->file ? a->file : a->exec, strerror(errno));
         ok = false;
     }
@@ -1084,7 +1196,7 @@ static int run_write(QmigHs *hs, const Addr *a, const Options *o)
         ok = false;
     }
     if (!ok) {
-        if (a->file) {
+        if (a->file && !fifo) {
             unlink(a->file); /* never leave half a stream behind */
         }
         json_object_put(channels);
@@ -1143,13 +1255,10 @@ static int run_load(QmigHs *hs, const Addr *a, const Options *o)
 {
     QmigError *err = NULL;
     pid_t pid = -1;
-    int fd = a->file ? open(a->file, O_RDONLY | O_CLOEXEC)
+    bool fifo = false;
+    int fd = a->file ? open_within(a->file, O_RDONLY, o->timeout_ms, &fifo)
                      : spawn_command(a->exec, 1, &pid);
     if (fd < 0) {
-        if (a->file) {
-            fprintf(stderr, "qmig-handshake: can't open '%s': %s\n", a->file,
-                    strerror(errno));
-        }
         return 1;
     }
     int status = 1;
@@ -1171,7 +1280,7 @@ static int run_load(QmigHs *hs, const Addr *a, const Options *o)
         const char *name = stream_name(hs, i);
         uint32_t plen = 0;
         if (!read_payload(&stream, name, o->timeout_ms, &plen, &err)) {
-            fprintf(stderr, "qmig-handshake: stream of %s: %s\n", name,
+            error_msg("stream of %s: %s", name,
                     qmig_error_message(err));
             qmig_error_free(err);
             goto out;
@@ -1197,7 +1306,7 @@ out:
     return status;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     Options o = {0};
     int status = parse_options(argc, argv, &o);
@@ -1245,8 +1354,7 @@ int main(int argc, char **argv)
     QmigError *err = NULL;
     status = 2;
     if (!qmig_config_from_json(&config, text, len, &err)) {
-        fprintf(stderr, "qmig-handshake: %s: %s\n", o.config,
-                qmig_error_message(err));
+        file_error(o.config, qmig_error_message(err));
         qmig_error_free(err);
         goto out;
     }
@@ -1259,8 +1367,8 @@ int main(int argc, char **argv)
                               : addr.unix_ ? QMIG_TRANSPORT_UNIX
                                            : QMIG_TRANSPORT_TCP;
     if (config.header.has_transport && config.header.transport != transport) {
-        fprintf(stderr, "qmig-handshake: %s: the configuration's transport "
-                        "is '%s', but ADDR '%s' uses '%s'\n",
+        error_msg("%s: the configuration's transport "
+                        "is '%s', but ADDR '%s' uses '%s'",
                 o.config, qmig_transport_name(config.header.transport),
                 o.addr, qmig_transport_name(transport));
         goto out;
@@ -1290,14 +1398,14 @@ int main(int argc, char **argv)
     if (side == QMIG_SIDE_SOURCE &&
         getrandom(hopts.session, sizeof(hopts.session), 0) !=
             (ssize_t)sizeof(hopts.session)) {
-        fprintf(stderr, "qmig-handshake: no random session id: %s\n",
+        error_msg("no random session id: %s",
                 strerror(errno));
         goto out;
     }
     memcpy(hopts.uuid, o.uuid, sizeof(hopts.uuid));
     hs = qmig_hs_new(&hopts, &config, &err);
     if (!hs) {
-        fprintf(stderr, "qmig-handshake: %s\n", qmig_error_message(err));
+        error_msg("%s", qmig_error_message(err));
         qmig_error_free(err);
         goto out;
     }
@@ -1314,4 +1422,35 @@ out:
     qmig_config_clear(&config);
     free(text);
     return status;
+}
+
+/*
+ * Like coreutils' close_stdout(): output that could not be written is
+ * an error (exit status 2), never a silent success.
+ */
+static int close_stdout(int status)
+{
+    int err = 0;
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        err = errno ? errno : EIO;
+    }
+    if (fclose(stdout) != 0 && !err && errno != EBADF) {
+        err = errno;
+    }
+    if (err) {
+        error_msg("cannot write standard output: %s", strerror(err));
+        return 2;
+    }
+    return status;
+}
+
+/* Output is buffered whole, so that a write error is seen, with its
+ * cause, when it is flushed at exit. */
+static char stdout_buffer[1 << 20];
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
+    return close_stdout(run(argc, argv));
 }

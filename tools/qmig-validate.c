@@ -8,6 +8,7 @@
  * Exit status: 0 valid, 1 invalid, 2 unusable input.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,9 @@ static const char usage_text[] =
     "Usage: qmig-validate [--transport tcp|unix|vsock|fd|exec|rdma|file]\n"
     "                     [--side source|destination] [--format text|json]\n"
     "                     [--host-lacks FACT]... [--target-page-size BYTES]\n"
-    "                     [--qmp-schema FILE] [--print-config] CONFIG.json|-\n"
+    "                     [--qmp-schema FILE] [--capabilities-reply FILE]\n"
+    "                     [--parameters-reply FILE] [--print-config]\n"
+    "                     CONFIG.json|-\n"
     "\n"
     "CONFIG is {\"capabilities\": ..., \"parameters\": ..., \"transport\": "
     "...,\n"
@@ -44,6 +47,12 @@ static const char usage_text[] =
     "FILE is its query-qmp-schema reply ({\"return\": [...]} or the array).\n"
     "Capabilities, parameters and enum values the binary lacks are rejected\n"
     "with QEMU's message; transports it lacks are violations.\n"
+    "--capabilities-reply FILE and --parameters-reply FILE start from a\n"
+    "QEMU's current settings: FILE is the reply of query-migrate-capabilities\n"
+    "({\"return\": [{\"capability\": ..., \"state\": ...}, ...]}) or of\n"
+    "query-migrate-parameters ({\"return\": {...}}), as QEMU prints it (or\n"
+    "the bare value); CONFIG, then optional, is applied on top of them, as\n"
+    "migrate-set-capabilities and migrate-set-parameters would.\n"
     "--print-config prints the decoded configuration, defaults included,\n"
     "instead of validating it.\n"
     "\n"
@@ -54,6 +63,8 @@ static const char usage_text[] =
 #define MAX_HOST_LACKS 64
 
 typedef struct Options {
+    const char *caps_reply;
+    const char *params_reply;
     const char *host_lacks[MAX_HOST_LACKS];
     unsigned n_host_lacks;
     const char *page_size;
@@ -65,12 +76,62 @@ typedef struct Options {
     const char *path;
 } Options;
 
-static int usage_error(const char *msg, const char *arg)
+/* "qmig-validate: error: MESSAGE", for errors without a location. */
+static void error_msg(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void error_msg(const char *fmt, ...)
 {
-    fprintf(stderr, "qmig-validate: ");
-    fprintf(stderr, msg, arg);
-    fprintf(stderr, "\nTry 'qmig-validate --help' for more information.\n");
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("qmig-validate: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("qmig-validate: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nTry 'qmig-validate --help' for more information.\n", stderr);
+    va_end(ap);
     return 2;
+}
+
+/*
+ * An error in the input file @file: "FILE:LINE:COL: error: MESSAGE"
+ * when @msg gives a position (libqmig's "invalid JSON at line L,
+ * column C: WHAT"), else "qmig-validate: error: FILE: MESSAGE".  A
+ * path in front of @msg that starts with @path_from is shown starting
+ * with @path_to instead (a reply's "return" for the "capabilities" of
+ * the document it was decoded as).
+ */
+static void file_error(const char *file, const char *msg,
+                       const char *path_from, const char *path_to)
+{
+    unsigned long line, col;
+    int n = -1;
+    if (sscanf(msg, "invalid JSON at line %lu, column %lu%n", &line, &col,
+               &n) == 2 && n > 0) {
+        const char *rest = msg + n;
+        fprintf(stderr, "%s:%lu:%lu: error: invalid JSON%s\n", file, line,
+                col, rest);
+        return;
+    }
+    size_t k = path_from ? strlen(path_from) : 0;
+    if (k && !strncmp(msg, path_from, k) &&
+        (msg[k] == '.' || msg[k] == '[' || msg[k] == ':')) {
+        fprintf(stderr, "qmig-validate: error: %s: %s%s\n", file, path_to,
+                msg + k);
+        return;
+    }
+    fprintf(stderr, "qmig-validate: error: %s: %s\n", file, msg);
 }
 
 static void list_facts(FILE *out);
@@ -96,6 +157,10 @@ static int parse_options(int argc, char **argv, Options *opts)
             slot = &opts->page_size;
         } else if (!strcmp(arg, "--qmp-schema")) {
             slot = &opts->qmp_schema;
+        } else if (!strcmp(arg, "--capabilities-reply")) {
+            slot = &opts->caps_reply;
+        } else if (!strcmp(arg, "--parameters-reply")) {
+            slot = &opts->params_reply;
         } else if (!strcmp(arg, "--print-config")) {
             opts->print_config = true;
             continue;
@@ -123,7 +188,7 @@ static int parse_options(int argc, char **argv, Options *opts)
             return 0;
         }
     }
-    if (!opts->path) {
+    if (!opts->path && !opts->caps_reply && !opts->params_reply) {
         return usage_error("%s", "missing CONFIG (a file, or - for stdin)");
     }
     if (opts->format && strcmp(opts->format, "text") &&
@@ -131,10 +196,16 @@ static int parse_options(int argc, char **argv, Options *opts)
         return usage_error("--format must be text or json, not '%s'",
                            opts->format);
     }
-    if (opts->qmp_schema && !strcmp(opts->qmp_schema, "-") &&
-        !strcmp(opts->path, "-")) {
-        return usage_error("%s", "CONFIG and --qmp-schema can't both be "
-                                 "stdin");
+    const char *inputs[] = {opts->path, opts->qmp_schema, opts->caps_reply,
+                            opts->params_reply};
+    unsigned stdins = 0;
+    for (unsigned i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        stdins += inputs[i] && !strcmp(inputs[i], "-");
+    }
+    if (stdins > 1) {
+        return usage_error("%s", "only one of CONFIG, --qmp-schema, "
+                                 "--capabilities-reply and "
+                                 "--parameters-reply can be stdin (-)");
     }
     return -1;
 }
@@ -144,17 +215,16 @@ static char *read_input(const char *path, size_t *len)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f) {
-        fprintf(stderr, "qmig-validate: can't read '%s': %s\n", path,
-                strerror(errno));
+        error_msg("can't read '%s': %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     while (buf) {
-        if (n + 1 >= cap) {
-            if (cap > MAX_INPUT) {
-                fprintf(stderr, "qmig-validate: '%s' is larger than %u "
-                                "bytes\n", path, MAX_INPUT);
+        if (n + 1 >= cap || n > MAX_INPUT) {
+            if (n > MAX_INPUT) {
+                error_msg("'%s' is larger than %u bytes (16 MiB)", path,
+                          MAX_INPUT);
                 free(buf);
                 buf = NULL;
                 break;
@@ -172,8 +242,7 @@ static char *read_input(const char *path, size_t *len)
         n += got;
         if (got == 0) {
             if (ferror(f)) {
-                fprintf(stderr, "qmig-validate: can't read '%s': %s\n", path,
-                        strerror(errno));
+                error_msg("can't read '%s': %s", path, strerror(errno));
                 free(buf);
                 buf = NULL;
             }
@@ -275,8 +344,7 @@ static QmpSchema *load_binary(const char *path)
     QmigError *err = NULL;
     QmpSchema *binary = qmp_schema_parse(text, len, &err);
     if (!binary) {
-        fprintf(stderr, "qmig-validate: %s: %s\n", display_name(path),
-                qmig_error_message(err));
+        file_error(display_name(path), qmig_error_message(err), NULL, NULL);
         qmig_error_free(err);
     }
     free(text);
@@ -536,7 +604,6 @@ static bool decode_config(QmigMigrationConfig *config, const char *text,
                           size_t len, const QmpSchema *binary,
                           RefusedParams *refused, QmigError **errp)
 {
-    qmig_migration_config_init(config);
     bool ok = qmig_config_from_json_refusing(config, text, len, on_refused,
                                              refused, errp) &&
               (!binary ||
@@ -578,7 +645,7 @@ static void report_text(const QmigViolations *v)
 static bool print_json(char *json, QmigError *err)
 {
     if (!json) {
-        fprintf(stderr, "qmig-validate: %s\n", qmig_error_message(err));
+        error_msg("%s", qmig_error_message(err));
         qmig_error_free(err);
         return false;
     }
@@ -606,7 +673,136 @@ static int print_config(const QmigMigrationConfig *config)
     return print_json(qmig_config_to_json(config, true, &err), err) ? 0 : 2;
 }
 
-int main(int argc, char **argv)
+/* --- QMP replies (--capabilities-reply, --parameters-reply) ------------ */
+
+static const char *kind(struct json_object *v)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_null:
+        return "null";
+    case json_type_boolean:
+        return "a boolean";
+    case json_type_double:
+    case json_type_int:
+        return "a number";
+    case json_type_object:
+        return "an object";
+    case json_type_array:
+        return "an array";
+    case json_type_string:
+        return "a string";
+    }
+    return "a JSON value";
+}
+
+/*
+ * Apply the reply to @command in file @path to @config: its 'return'
+ * (or the bare value: an array for capabilities, an object for
+ * parameters) is decoded as the configuration's @key.  False with a
+ * message naming the file.
+ */
+static bool apply_reply(QmigMigrationConfig *config, const char *path,
+                        const char *command, const char *key)
+{
+    bool want_array = !strcmp(key, "capabilities");
+    const char *shape = want_array ? "an array" : "an object";
+    size_t len = 0;
+    char *text = read_input(path, &len);
+    if (!text) {
+        return false;
+    }
+    char expected[128];
+    snprintf(expected, sizeof(expected), "the reply to %s", command);
+    QmigError *err = NULL;
+    struct json_object *root = qmp_json_parse(text, len, expected, &err);
+    free(text);
+    if (!root) {
+        file_error(display_name(path), qmig_error_message(err), NULL, NULL);
+        qmig_error_free(err);
+        return false;
+    }
+    struct json_object *value = root, *member;
+    const char *path_to = "";
+    char problem[256] = "";
+    if (json_object_is_type(root, json_type_object) &&
+        json_object_object_get_ex(root, "return", &member)) {
+        value = member;
+        path_to = "return";
+        if (json_object_is_type(value, json_type_array) != want_array ||
+            json_object_is_type(value, json_type_object) == want_array) {
+            snprintf(problem, sizeof(problem),
+                     "not a reply to %s: 'return' is %s, expected %s",
+                     command, kind(value), shape);
+        }
+    } else if (json_object_is_type(root, json_type_object) &&
+               json_object_object_get_ex(root, "error", &member)) {
+        struct json_object *desc = NULL;
+        json_object_object_get_ex(member, "desc", &desc);
+        snprintf(problem, sizeof(problem), "the QMP reply is an error%s%.200s",
+                 json_object_is_type(desc, json_type_string) ? ": " : "",
+                 json_object_is_type(desc, json_type_string)
+                     ? json_object_get_string(desc)
+                     : "");
+    } else if (json_object_is_type(root, json_type_object) &&
+               json_object_object_get_ex(root, "QMP", NULL)) {
+        snprintf(problem, sizeof(problem),
+                 "not a reply to %s but the QMP greeting", command);
+    } else if (!json_object_is_type(root, want_array ? json_type_array
+                                                     : json_type_object)) {
+        snprintf(problem, sizeof(problem),
+                 "not a reply to %s: expected {\"return\": %s}, got %s",
+                 command, want_array ? "[...]" : "{...}", kind(root));
+    }
+    if (problem[0]) {
+        json_object_put(root);
+        file_error(display_name(path), problem, NULL, NULL);
+        return false;
+    }
+    /* Decoded as {"capabilities": [...]} or {"parameters": {...}}. */
+    struct json_object *doc = json_object_new_object();
+    bool ok = doc && json_object_object_add(doc, key,
+                                            json_object_get(value)) == 0;
+    const char *doc_text = ok ? json_object_to_json_string_ext(
+                                    doc, JSON_C_TO_STRING_PLAIN)
+                              : NULL;
+    if (!doc_text) {
+        error_msg("out of memory");
+        ok = false;
+    } else if (!qmig_config_from_json(config, doc_text, strlen(doc_text),
+                                      &err)) {
+        file_error(display_name(path), qmig_error_message(err), key,
+                   path_to);
+        qmig_error_free(err);
+        ok = false;
+    }
+    json_object_put(doc);
+    json_object_put(root);
+    return ok;
+}
+
+/*
+ * Like coreutils' close_stdout(): a report that could not be written
+ * is an error (exit status 2), never a silent success.
+ */
+static int close_stdout(int status)
+{
+    int err = 0;
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        err = errno ? errno : EIO;
+    }
+    if (fclose(stdout) != 0 && !err && errno != EBADF) {
+        err = errno;
+    }
+    if (err) {
+        error_msg("cannot write standard output: %s", strerror(err));
+        return 2;
+    }
+    return status;
+}
+
+static int run(int argc, char **argv)
+
 {
     Options opts = {0};
     int status = parse_options(argc, argv, &opts);
@@ -620,8 +816,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    size_t len = 0;
-    char *text = read_input(opts.path, &len);
+    size_t len = 2;
+    char *text = opts.path ? read_input(opts.path, &len) : strdup("{}");
     if (!text) {
         qmp_schema_free(binary);
         return 2;
@@ -630,9 +826,18 @@ int main(int argc, char **argv)
     RefusedParams refused = {0};
     QmigError *err = NULL;
     status = 2;
-    if (!decode_config(&config, text, len, binary, &refused, &err)) {
-        fprintf(stderr, "qmig-validate: %s: %s\n", display_name(opts.path),
-                qmig_error_message(err));
+    /* The replies first: CONFIG applies on top of them. */
+    qmig_migration_config_init(&config);
+    if ((opts.caps_reply &&
+         !apply_reply(&config, opts.caps_reply, "query-migrate-capabilities",
+                      "capabilities")) ||
+        (opts.params_reply &&
+         !apply_reply(&config, opts.params_reply, "query-migrate-parameters",
+                      "parameters"))) {
+        /* reported */
+    } else if (!decode_config(&config, text, len, binary, &refused, &err)) {
+        file_error(opts.path ? display_name(opts.path) : "CONFIG",
+                   qmig_error_message(err), NULL, NULL);
         qmig_error_free(err);
     } else if (apply_flags(&config, &opts)) {
         if (binary) {
@@ -640,9 +845,9 @@ int main(int argc, char **argv)
         }
         if (opts.print_config && refused.count) {
             /* No configuration to print: QEMU would refuse a value. */
-            fprintf(stderr, "qmig-validate: %s: parameters.%s: %s\n",
-                    display_name(opts.path), refused.names[0],
-                    refused.messages[0]);
+            fprintf(stderr, "qmig-validate: error: %s: parameters.%s: %s\n",
+                    opts.path ? display_name(opts.path) : "CONFIG",
+                    refused.names[0], refused.messages[0]);
         } else if (opts.print_config) {
             status = print_config(&config);
         } else {
@@ -659,8 +864,15 @@ int main(int argc, char **argv)
     refused_free(&refused);
     qmp_schema_free(binary);
     free(text);
-    if (fflush(stdout) != 0) {
-        return 2;
-    }
     return status;
+}
+
+/* Output is buffered whole, so that a write error is seen, with its
+ * cause, when it is flushed at exit. */
+static char stdout_buffer[1 << 20];
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
+    return close_stdout(run(argc, argv));
 }

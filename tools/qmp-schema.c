@@ -49,7 +49,8 @@ static struct json_object *parse_strict(const char *text, size_t len,
                                         enum json_tokener_error *jerr,
                                         size_t *end)
 {
-    struct json_tokener *tok = json_tokener_new();
+    /* libqmig's nesting limit, so that both parsers agree. */
+    struct json_tokener *tok = json_tokener_new_ex(2048);
     if (!tok) {
         *jerr = json_tokener_error_size; /* reported as out of memory */
         *end = 0;
@@ -63,15 +64,15 @@ static struct json_object *parse_strict(const char *text, size_t len,
     return root;
 }
 
-static struct json_object *parse_json(const char *text, size_t len,
-                                      QmigError **errp)
+struct json_object *qmp_json_parse(const char *text, size_t len,
+                                   const char *expected, QmigError **errp)
 {
     size_t line, col;
     const char *nul = memchr(text, '\0', len);
     if (nul) {
         position(text, (size_t)(nul - text), &line, &col);
-        qmig_error_setg(errp, "invalid JSON at line %zu, column %zu: NUL byte",
-                        line, col);
+        qmig_error_setg(errp, "invalid JSON at line %zu, column %zu: NUL byte "
+                        "(JSON text cannot contain one)", line, col);
         return NULL;
     }
     size_t start = 0;
@@ -79,8 +80,7 @@ static struct json_object *parse_json(const char *text, size_t len,
         start++;
     }
     if (start == len) {
-        qmig_error_setg(errp, "empty file (expected the output of "
-                              "query-qmp-schema)");
+        qmig_error_setg(errp, "empty file (expected %s)", expected);
         return NULL;
     }
     if (len > (size_t)INT32_MAX) {
@@ -101,8 +101,8 @@ static struct json_object *parse_json(const char *text, size_t len,
             position(text, end, &line, &col);
             qmig_error_setg(errp, "invalid JSON at line %zu, column %zu: "
                                   "data after the JSON value (give one "
-                                  "reply: {\"return\": [...]} or the array)",
-                            line, col);
+                                  "reply, %s)",
+                            line, col, expected);
             return NULL;
         }
     }
@@ -119,9 +119,7 @@ static struct json_object *parse_json(const char *text, size_t len,
             free(copy);
         }
         if (!root && jerr == json_tokener_success) {
-            qmig_error_setg(errp, "not a query-qmp-schema reply: expected "
-                                  "{\"return\": [...]} or an array, got "
-                                  "null");
+            qmig_error_setg(errp, "expected %s, got null", expected);
             return NULL;
         }
         if (!root) {
@@ -135,11 +133,18 @@ static struct json_object *parse_json(const char *text, size_t len,
             position(text, len, &line, &col);
             qmig_error_setg(errp, "invalid JSON at line %zu, column %zu: "
                                   "unexpected end of input", line, col);
-        } else {
+        } else if (qmig_json_check(text, len, errp)) {
+            /* Both parsers are strict: this is not expected. */
             position(text, end < len ? end : len, &line, &col);
-            qmig_error_setg(errp, "invalid JSON at line %zu, column %zu: %s",
-                            line, col, json_tokener_error_desc(jerr));
+            qmig_error_setg(errp, "invalid JSON at line %zu, column %zu",
+                            line, col);
         }
+        return NULL;
+    }
+    /* What json-c lets through: \u0000 in a string, numbers out of
+     * range... reported in libqmig's words. */
+    if (!qmig_json_check(text, len, errp)) {
+        json_object_put(root);
         return NULL;
     }
     return root;
@@ -486,7 +491,8 @@ static bool walk(QmpSchema *s, QmigError **errp)
 
 QmpSchema *qmp_schema_parse(const char *text, size_t len, QmigError **errp)
 {
-    struct json_object *root = parse_json(text, len, errp);
+    struct json_object *root = qmp_json_parse(
+        text, len, "the output of query-qmp-schema", errp);
     if (!root) {
         return NULL;
     }

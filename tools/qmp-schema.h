@@ -28,8 +28,18 @@
 
 #include "qmig/config.h"
 #include "qmig/error.h"
+#include "qmig/json.h"
 
 typedef struct QmpSchema QmpSchema;
+struct json_object;
+
+/*
+ * Parse @len bytes of one QMP reply (strict JSON, checked as libqmig
+ * checks JSON); NULL with a message ("invalid JSON at line L, column
+ * C: ...", or "empty file (expected @expected)") on failure.
+ */
+struct json_object *qmp_json_parse(const char *text, size_t len,
+                                   const char *expected, QmigError **errp);
 
 /*
  * Parse @len bytes of query-qmp-schema output.  Errors (malformed

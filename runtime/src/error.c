@@ -109,3 +109,80 @@ void qmig_error_free(QmigError *err)
     free(err->msg);
     free(err);
 }
+
+/* The length of the valid UTF-8 sequence at @s (1 to 4), 0 if none. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n;
+    unsigned min;
+    if (c < 0x80) {
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    unsigned cp = c & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return n;
+}
+
+char *qmig_escape_text(const char *text)
+{
+    if (!text) {
+        return NULL;
+    }
+    const unsigned char *s = (const unsigned char *)text;
+    size_t len = strlen(text);
+    /* At most four bytes out ("\xHH") for each byte in. */
+    char *out = len < SIZE_MAX / 4 ? malloc(4 * len + 1) : NULL;
+    if (!out) {
+        return NULL;
+    }
+    char *o = out;
+    for (size_t i = 0; i < len;) {
+        unsigned c = s[i];
+        size_t n = utf8_seq(s + i);
+        bool c1 = n == 2 && c == 0xc2 && s[i + 1] < 0xa0; /* U+0080-9F */
+        if (n > 1 && !c1) {
+            memcpy(o, s + i, n);
+            o += n;
+            i += n;
+            continue;
+        }
+        if (n == 1 && c >= 0x20 && c != 0x7f) {
+            *o++ = (char)c;
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            *o++ = '\\';
+            *o++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+        } else {
+            /* C0 and C1 controls, DEL, invalid bytes: each byte. */
+            size_t k = c1 ? 2 : 1;
+            for (size_t j = 0; j < k; j++) {
+                snprintf(o, 5, "\\x%02x", s[i + j]);
+                o += 4;
+            }
+            i += k;
+            continue;
+        }
+        i++;
+    }
+    *o = '\0';
+    return out;
+}

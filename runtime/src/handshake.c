@@ -126,8 +126,14 @@ static void add_reason(QmigHs *hs, const char *fmt, ...)
     }
     va_end(ap2);
     va_end(ap);
-    if (s) {
-        hs->reasons[hs->n_reasons++] = s;
+    /* Reasons quote the peer's text (machine types, device sections,
+     * feature names, a REJECT's reasons...): whoever prints them (this
+     * library's users, QEMU's error messages) must never print a
+     * peer's control characters raw. */
+    char *safe = s ? qmig_escape_text(s) : NULL;
+    free(s);
+    if (safe) {
+        hs->reasons[hs->n_reasons++] = safe;
     }
 }
 
@@ -1211,9 +1217,140 @@ static void check_agreed_by_caller(QmigHs *hs)
     qmig_error_free(err);
 }
 
+/* "a string", "an array"...: the JSON type of @v, for messages. */
+static const char *json_kind(struct json_object *v)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_null:
+        return "null";
+    case json_type_boolean:
+        return "a boolean";
+    case json_type_double:
+        return "a real number";
+    case json_type_int:
+        return "an integer";
+    case json_type_object:
+        return "an object";
+    case json_type_array:
+        return "an array";
+    case json_type_string:
+        return "a string";
+    }
+    return "a JSON value";
+}
+
+/*
+ * What is wrong with member @key of @msg, an array of 1 (@nonempty) or
+ * 0 to @max elements; false with *why set when it is not one.
+ */
+static bool check_array_member(struct json_object *msg, const char *key,
+                               bool nonempty, size_t max, char *why,
+                               size_t size)
+{
+    struct json_object *v;
+    if (!has_member(msg, key, &v)) {
+        snprintf(why, size, "member '%s' is missing", key);
+    } else if (!is_array(v)) {
+        snprintf(why, size, "member '%s' is not an array (got %s)", key,
+                 json_kind(v));
+    } else if (nonempty && array_length(v) == 0) {
+        snprintf(why, size, "member '%s' is an empty array", key);
+    } else if (array_length(v) > max) {
+        snprintf(why, size, "member '%s' has %zu elements, more than %zu",
+                 key, array_length(v), max);
+    } else {
+        return true;
+    }
+    return false;
+}
+
+/* The same for a string member of at most @max bytes without NUL. */
+static bool check_string_member(struct json_object *msg, const char *key,
+                                bool required, size_t max, char *why,
+                                size_t size)
+{
+    struct json_object *v;
+    if (!has_member(msg, key, &v)) {
+        if (!required) {
+            return true;
+        }
+        snprintf(why, size, "member '%s' is missing", key);
+    } else if (!json_object_is_type(v, json_type_string)) {
+        snprintf(why, size, "member '%s' is not a string (got %s)", key,
+                 json_kind(v));
+    } else if (strlen(json_object_get_string(v)) !=
+               (size_t)json_object_get_string_len(v)) {
+        snprintf(why, size, "member '%s' contains a NUL character", key);
+    } else if ((size_t)json_object_get_string_len(v) > max) {
+        snprintf(why, size, "member '%s' is longer than %zu bytes", key, max);
+    } else {
+        return true;
+    }
+    return false;
+}
+
+/* The same for an integer member in [0, INT64_MAX]. */
+static bool check_uint_member(struct json_object *msg, const char *key,
+                              char *why, size_t size)
+{
+    struct json_object *v;
+    uint64_t n;
+    if (!has_member(msg, key, &v)) {
+        snprintf(why, size, "member '%s' is missing", key);
+    } else if (!json_object_is_type(v, json_type_int)) {
+        snprintf(why, size, "member '%s' is not an integer (got %s)", key,
+                 json_kind(v));
+    } else if (!get_uint(v, INT64_MAX, &n)) {
+        snprintf(why, size, "member '%s' is out of range (negative or above "
+                            "%lld)", key, (long long)INT64_MAX);
+    } else {
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Which member of HELLO @msg is wrong, and why, in @why (the first one
+ * found); true when every member is usable.
+ */
+static bool check_hello(struct json_object *msg, char *why, size_t size)
+{
+    if (!is_object(msg)) {
+        snprintf(why, size, "not a JSON object (got %s)", json_kind(msg));
+        return false;
+    }
+    if (!check_array_member(msg, "versions", true, MAX_VERSIONS, why,
+                            size) ||
+        !check_array_member(msg, "features", false, MAX_FEATURES, why,
+                            size) ||
+        !check_array_member(msg, "devices", false, MAX_DEVICES, why, size) ||
+        !check_string_member(msg, "machine", true, MAX_STRING, why, size) ||
+        !check_string_member(msg, "session", true, MAX_STRING, why, size)) {
+        return false;
+    }
+    uint8_t session[16];
+    if (!hex_decode(get_string(member(msg, "session")), session, 16)) {
+        snprintf(why, size, "member 'session' is not 32 lowercase "
+                            "hexadecimal digits");
+        return false;
+    }
+    return check_uint_member(msg, "target-page-size", why, size) &&
+           check_uint_member(msg, "host-page-size", why, size) &&
+           check_string_member(msg, "uuid", false, SIZE_MAX, why, size);
+}
+
 static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
 {
-    struct json_object *msg = parse_msg(fr);
+    struct json_object *msg = NULL;
+    QmigError *perr = NULL;
+    char why[256];
+    if (!qmig__json_parse((const char *)fr->payload, fr->length, &msg,
+                          &perr)) {
+        snprintf(why, sizeof(why), "%s", qmig_error_message(perr));
+        qmig_error_free(perr);
+    } else if (check_hello(msg, why, sizeof(why))) {
+        why[0] = '\0';
+    }
     struct json_object *versions = member(msg, "versions");
     struct json_object *feats = member(msg, "features");
     struct json_object *devs = member(msg, "devices");
@@ -1230,8 +1367,9 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
         !hex_decode(session, hs->session, 16) ||
         !get_uint(member(msg, "target-page-size"), INT64_MAX, &tps) ||
         !get_uint(member(msg, "host-page-size"), INT64_MAX, &hps) ||
-        (has_uuid && !string_value(juuid))) {
-        add_reason(hs, "malformed HELLO message");
+        (has_uuid && !string_value(juuid)) || why[0]) {
+        add_reason(hs, "malformed HELLO message: %s",
+                   why[0] ? why : "bad member");
         json_object_put(msg);
         fail(hs, hs->opts.oneway ? 0 : QMIG_HS_MSG_REJECT);
         return;

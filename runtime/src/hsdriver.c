@@ -336,12 +336,25 @@ bool qmig_hs_run_io(QmigHs *hs, const QmigHsIo *io, int timeout_ms,
         }
         int r = wait_io(io, POLLIN, deadline);
         if (r == 0) {
-            qmig_error_setg(errp,
-                            "handshake: timed out after %d ms waiting "
-                            "for the peer's %s",
-                            timeout_ms,
-                            qmig_hs_version(hs) ? "next message"
-                                                : "first message");
+            /* Say what was awaited: the start of a message, or the rest
+             * of one the peer began to send and then stalled in. */
+            size_t partial;
+            qmig_hs_unconsumed(hs, &partial);
+            const char *which =
+                qmig_hs_version(hs) ? "next message" : "first message";
+            if (partial) {
+                qmig_error_setg(errp,
+                                "handshake: timed out after %d ms in the "
+                                "middle of the peer's %s (%zu byte%s of it "
+                                "received)",
+                                timeout_ms, which, partial,
+                                partial == 1 ? "" : "s");
+            } else {
+                qmig_error_setg(errp,
+                                "handshake: timed out after %d ms waiting "
+                                "for the peer's %s",
+                                timeout_ms, which);
+            }
             return false;
         }
         if (r < 0) {

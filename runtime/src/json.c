@@ -62,6 +62,68 @@ static void locate(const char *text, size_t off, size_t *line,
 }
 
 /*
+ * Our words for what json-c's parser found wrong, instead of its own
+ * (json_tokener_error_desc(): "quoted object property name expected",
+ * "invalid string sequence", "buffer size overflow"...), which speak of
+ * the library, not of the document.
+ */
+static const char *syntax_error(enum json_tokener_error e)
+{
+    switch (e) {
+    case json_tokener_error_depth:
+        return "nested too deeply (more than 2048 levels of arrays and "
+               "objects)";
+    case json_tokener_error_parse_eof:
+        return "unexpected end of input";
+    case json_tokener_error_parse_unexpected:
+        return "unexpected character";
+    case json_tokener_error_parse_null:
+    case json_tokener_error_parse_boolean:
+        return "invalid literal (expected true, false or null)";
+    case json_tokener_error_parse_number:
+        return "invalid number";
+    case json_tokener_error_parse_array:
+        return "expected ',' or ']' after an array element";
+    case json_tokener_error_parse_object_key_name:
+        return "expected a member name (a string in double quotes)";
+    case json_tokener_error_parse_object_key_sep:
+        return "expected ':' after a member name";
+    case json_tokener_error_parse_object_value_sep:
+        return "expected ',' or '}' after a member value";
+    case json_tokener_error_parse_string:
+        return "invalid escape sequence in a string";
+    case json_tokener_error_parse_comment:
+        return "comments are not allowed";
+    case json_tokener_error_parse_utf8_string:
+        return "invalid UTF-8";
+    default:
+        return "invalid JSON text";
+    }
+}
+
+/*
+ * The offset of the first \u0000 escape inside a string of @text, or
+ * @len: the place to point at when json-c decoded one into a string.
+ */
+static size_t find_nul_escape(const char *text, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_string) {
+            in_string = text[i] == '"';
+        } else if (text[i] == '"') {
+            in_string = false;
+        } else if (text[i] == '\\') {
+            if (i + 5 < len && !memcmp(text + i + 1, "u0000", 5)) {
+                return i;
+            }
+            i++; /* the escaped character */
+        }
+    }
+    return len;
+}
+
+/*
  * json-c would stop at a NUL byte; find it first to say what is really
  * there.
  */
@@ -73,8 +135,8 @@ static bool reject_nul(const char *text, size_t len, QmigError **errp)
     }
     size_t line, column;
     locate(text, (size_t)(nul - text), &line, &column);
-    qmig_error_setg(errp, "invalid JSON at line %zu, column %zu: NUL byte",
-                    line, column);
+    qmig_error_setg(errp, "invalid JSON at line %zu, column %zu: NUL byte "
+                    "(JSON text cannot contain one)", line, column);
     return false;
 }
 
@@ -86,6 +148,9 @@ const char *qmig__json_compact(struct json_object *v)
 }
 
 static bool utf8_valid(const char *s);
+
+static const char nul_in_string[] =
+    "string contains a NUL character (\\u0000)";
 
 /*
  * What json-c accepts but JSON or a C string cannot carry: NaN,
@@ -113,7 +178,7 @@ static const char *bad_value(struct json_object *v, const char **text)
         *text = NULL;
         if (strlen(json_object_get_string(v)) !=
             (size_t)json_object_get_string_len(v)) {
-            return "\\u0000 is not allowed in a string";
+            return nul_in_string;
         }
         /* json-c's check lets UTF-8 encoded surrogates through. */
         return utf8_valid(json_object_get_string(v))
@@ -333,14 +398,28 @@ static bool parse_text(const char *text, size_t len, struct json_object **out,
     if (e != json_tokener_success) {
         size_t line, column;
         locate(text, end, &line, &column);
-        qmig_error_setg(errp, "invalid JSON at line %zu, column %zu: %s", line,
-                        column, json_tokener_error_desc(e));
+        unsigned char c = end < len ? (unsigned char)text[end] : 0;
+        if (e == json_tokener_error_parse_unexpected && c > 0x20 &&
+            c < 0x7f) {
+            /* Name the character: "unexpected character '}'". */
+            qmig_error_setg(errp, "invalid JSON at line %zu, column %zu: "
+                            "unexpected character '%c'", line, column, c);
+        } else {
+            qmig_error_setg(errp, "invalid JSON at line %zu, column %zu: %s",
+                            line, column, syntax_error(e));
+        }
         return false;
     }
     const char *bad_text = NULL;
     const char *why = bad_value(root, &bad_text);
+    size_t nul_at = why && !bad_text ? find_nul_escape(text, len) : len;
     if (why) {
-        if (bad_text) {
+        if (why == nul_in_string && nul_at < len) {
+            size_t line, column;
+            locate(text, nul_at, &line, &column);
+            qmig_error_setg(errp, "invalid JSON at line %zu, column %zu: %s",
+                            line, column, why);
+        } else if (bad_text) {
             qmig_error_setg(errp, "invalid JSON: '%s' is not a finite number",
                             bad_text);
         } else {
@@ -350,6 +429,16 @@ static bool parse_text(const char *text, size_t len, struct json_object **out,
         return false;
     }
     *out = root;
+    return true;
+}
+
+bool qmig_json_check(const char *text, size_t len, QmigError **errp)
+{
+    struct json_object *value;
+    if (!qmig__json_parse(text, len, &value, errp)) {
+        return false;
+    }
+    json_object_put(value);
     return true;
 }
 

@@ -10,6 +10,8 @@ failure, never a stuck test.
 """
 import json
 import os
+import stat
+import struct
 import shlex
 import socket
 import subprocess
@@ -42,7 +44,7 @@ DEVICES = [{"section": "ram", "instance": 0, "version": 4,
 
 
 def fail(msg):
-    print("FAIL: " + msg)
+    print("FAIL [%s, %s]: %s" % (CASE, TRANSPORT, msg))
     sys.exit(1)
 
 
@@ -496,6 +498,11 @@ def case_usage(env):
                            text=True, timeout=PROC_TIMEOUT)
         expect(r.returncode == 2, "%s: exit %d" % (args, r.returncode),
                r.stderr)
+        # The convention: "PROG: error: MESSAGE", one error per run.
+        expect(r.stderr.startswith("qmig-handshake: error: ") and
+               r.stderr.count("error:") == 1,
+               "%s: not one 'qmig-handshake: error: ' message" % args,
+               r.stderr)
 
 
 # --- --tls-sim: a simulated, non-peekable TLS record layer --------------
@@ -750,6 +757,231 @@ def case_uint64(env):
                   "max-bandwidth")
 
 
+# --- peer-supplied text, output errors, FIFOs, messages ------------------
+
+def frame(version, mtype, payload):
+    """A handshake frame: magic, be16 version, be16 type, be32 length."""
+    body = payload if isinstance(payload, bytes) else payload.encode()
+    return b"QMHS" + struct.pack(">HHI", version, mtype, len(body)) + body
+
+
+HELLO, REJECT = 1, 3
+FAKE = "qmig-handshake: handshake succeeded"
+EVIL = "\n" + FAKE + "\n\x1b[2J\x1b]0;pwned\x07\x7f\u009b"
+
+
+def expect_clean(text, who):
+    """No raw control character (but newlines ending lines), no DEL or
+    C1 control, and no line faked by the peer."""
+    for ch in text:
+        o = ord(ch)
+        expect(ch == "\n" or (o >= 0x20 and o != 0x7f
+                              and not 0x80 <= o < 0xa0),
+               "%s: raw control character %r" % (who, ch), repr(text))
+    expect(FAKE not in text.splitlines(), "%s: faked line" % who, text)
+    expect("handshake succeeded" not in text or "\\n" in text,
+           "%s: peer text unescaped" % who, text)
+
+
+def connect_to(addr):
+    fam = socket.AF_INET if TRANSPORT == "tcp" else socket.AF_UNIX
+    c = socket.socket(fam, socket.SOCK_STREAM)
+    c.settimeout(PROC_TIMEOUT)
+    if TRANSPORT == "tcp":
+        host, port = addr[4:].rsplit(":", 1)
+        c.connect((host, int(port)))
+    else:
+        c.connect(addr[5:])
+    return c
+
+
+def case_peer_text(env):
+    """A destination whose REJECT reasons, and a source whose HELLO
+    machine type, hold a newline, a faked line and escape sequences:
+    printed escaped, never raw."""
+    reject = frame(2, REJECT, json.dumps(
+        {"reasons": ["bad" + EVIL, "\x1b[2J"]}))
+
+    def behaviour(c):
+        try:
+            c.recv(65536)  # the HELLO
+            c.sendall(reject)
+            time.sleep(0.5)
+        except OSError:
+            pass
+    s, addr, held, t = run_server(env, behaviour)
+    r, _ = env.connect(addr, FULL_SRC, ["--machine", "pc" + EVIL],
+                       timeout=5)
+    s.close()
+    expect(r.returncode == 1, "connect exit %d" % r.returncode, r.stderr)
+    expect_clean(r.stderr, "connect stderr")
+    expect_clean(r.stdout, "connect stdout")
+    expect("destination: bad\\nqmig-handshake: handshake succeeded\\n"
+           "\\x1b[2J\\x1b]0;pwned\\x07\\x7f\\xc2\\x9b" in r.stderr,
+           "the reason is not shown escaped", r.stderr)
+    print(r.stderr.strip())
+    # A source whose HELLO says machine "pc<EVIL>" and a device id with
+    # a newline: the listen side's reasons.
+    proc, addr = env.start_listen(DST, ["--machine", "pc-q35-10.0"],
+                                  timeout=5)
+    c = connect_to(addr)
+    hello = {"versions": [2], "features": [],
+             "devices": ["0 1 1 0 ram\nx"],
+             "machine": "pc" + EVIL,
+             "session": "00112233445566778899aabbccddeeff",
+             "target-page-size": 4096, "host-page-size": 4096}
+    c.sendall(frame(2, HELLO, json.dumps(hello)))
+    rc, out, err = finish(proc)
+    c.close()
+    expect(rc == 1, "listen exit %d" % rc, err)
+    expect_clean(err, "listen stderr")
+    expect("the source runs 'pc\\nqmig-handshake: handshake succeeded\\n"
+           "\\x1b[2J" in err, "machine not shown escaped", err)
+    print(err.strip())
+
+
+def case_malformed_hello(env):
+    """A HELLO with a wrong member: the error names it and says why."""
+    for hello, needle in (
+            ({"versions": [2], "features": [], "devices": [], "machine": 5,
+              "session": "00112233445566778899aabbccddeeff",
+              "target-page-size": 4096, "host-page-size": 4096},
+             "malformed HELLO message: member 'machine' is not a string "
+             "(got an integer)"),
+            ({"versions": [2], "features": [], "devices": [],
+              "machine": "m", "session": "00112233445566778899aabbccddeeff",
+              "host-page-size": 4096},
+             "malformed HELLO message: member 'target-page-size' is "
+             "missing")):
+        proc, addr = env.start_listen(DST, timeout=5)
+        c = connect_to(addr)
+        c.sendall(frame(2, HELLO, json.dumps(hello)))
+        rc, out, err = finish(proc)
+        c.close()
+        expect(rc == 1 and needle in err, "listen: exit %d, no '%s'"
+               % (rc, needle), err)
+        print(err.strip().splitlines()[-1])
+
+
+def case_stalled_peer(env):
+    """A destination that sends 5 bytes of a frame and stalls: the
+    timeout says it stopped in the middle of its first message."""
+    s, addr, held, t = run_server(env, peer_sends(b"QMHS\x00"))
+    r, took = env.connect(addr, FULL_SRC, timeout=1)
+    s.close()
+    expect(r.returncode == 1, "exit %d" % r.returncode, r.stderr)
+    expect("timed out after 1000 ms in the middle of the peer's first "
+           "message (5 bytes of it received)" in r.stderr,
+           "no precise timeout message", r.stderr)
+    expect("waiting for the peer's first message" not in r.stderr,
+           "says it waited for the first message", r.stderr)
+    print(r.stderr.strip())
+
+
+def case_stdout_full(env):
+    """Output to a full device: an error naming the cause, exit 2."""
+    want = ("qmig-handshake: error: cannot write standard output: No space "
+            "left on device")
+    for args in (["--help"], ["--version"]):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run(WRAPPER + [TOOL] + args, stdout=full,
+                               stderr=subprocess.PIPE, text=True,
+                               timeout=PROC_TIMEOUT)
+        expect(r.returncode == 2 and want in r.stderr,
+               "%s: exit %d" % (args, r.returncode), r.stderr)
+    # A successful handshake whose connect side cannot print its result.
+    proc, addr = env.start_listen(DST)
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(WRAPPER + [TOOL, "connect", addr, "--config",
+                                      env.write("src.json", FULL_SRC),
+                                      "--timeout", str(TOOL_TIMEOUT)],
+                           stdout=full, stderr=subprocess.PIPE, text=True,
+                           timeout=PROC_TIMEOUT)
+    rc, out, err = finish(proc)
+    expect(rc == 0, "listen failed", err)
+    expect(r.returncode == 2 and want in r.stderr,
+           "connect: exit %d" % r.returncode, r.stderr)
+    print(r.stderr.strip())
+
+
+def case_fifo(env):
+    """file:FIFO with nobody at the other end: both sides give up at
+    --timeout with a clear message instead of blocking in open()."""
+    fifo = os.path.join(env.tmp, "stream.fifo")
+    os.mkfifo(fifo)
+    for mode, needle in (("listen", "timed out after 1000 ms waiting for "
+                                    "the peer's first message"),
+                         ("connect", "timed out after 1000 ms waiting for "
+                                     "a reader to open the FIFO")):
+        args = WRAPPER + [TOOL, mode, "file:" + fifo, "--config",
+                          env.write("c.json", {"capabilities": {},
+                                               "parameters": {}}),
+                          "--timeout", "1"]
+        try:
+            r = subprocess.run(args, capture_output=True, text=True,
+                               timeout=15 * SLOW)
+        except subprocess.TimeoutExpired:
+            fail("%s file:FIFO hung past --timeout" % mode)
+        expect(r.returncode == 1 and needle in r.stderr,
+               "%s: exit %d, no '%s'" % (mode, r.returncode, needle),
+               r.stderr)
+        expect(stat.S_ISFIFO(os.stat(fifo).st_mode), "the FIFO was removed")
+        print("%s: %s" % (mode, r.stderr.strip()))
+    # And with both ends: the stream goes through the FIFO.
+    lproc = subprocess.Popen(WRAPPER + [TOOL, "listen", "file:" + fifo,
+                                        "--config", env.write("d.json", DST),
+                                        "--timeout", str(TOOL_TIMEOUT)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    r = subprocess.run(WRAPPER + [TOOL, "connect", "file:" + fifo, "--config",
+                                  env.write("s.json", {"capabilities": {},
+                                                       "parameters": {}}),
+                                  "--timeout", str(TOOL_TIMEOUT)],
+                       capture_output=True, text=True, timeout=PROC_TIMEOUT)
+    rc, out, err = finish(lproc)
+    expect(r.returncode == 0 and rc == 0, "through the FIFO: exit %d/%d"
+           % (r.returncode, rc), r.stderr, err)
+
+
+def case_messages(env):
+    """Precise, single messages: a bad --min-version, device files
+    with bad JSON (our words and positions, never json-c's), and the
+    error prefix of every fatal message."""
+    r = subprocess.run(WRAPPER + [TOOL, "connect", "tcp:127.0.0.1:1",
+                                  "--config", "x", "--min-version", "3"],
+                       capture_output=True, text=True, timeout=PROC_TIMEOUT)
+    expect(r.returncode == 2 and r.stderr ==
+           "qmig-handshake: error: --min-version needs a protocol version "
+           "from 1 to 2, not '3'\n"
+           "Try 'qmig-handshake --help' for more information.\n",
+           "--min-version 3: exit %d" % r.returncode, r.stderr)
+    cfg = env.write("src.json", FULL_SRC)
+    for name, text, want in (
+            ("nul.json", '[{"section": "ram\\u0000x", "instance": 0, '
+                         '"version": 4}]',
+             "{path}:1:18: error: invalid JSON: string contains a NUL "
+             "character (\\u0000)\n"),
+            ("comma.json", '[{"section": "ram",\n  "instance": 0,}]',
+             "{path}:2:17: error: invalid JSON: unexpected character "
+             "'}}'\n"),
+            ("trunc.json", '[{"section": "ram"',
+             "{path}:1:19: error: invalid JSON: unexpected end of input\n"),
+            ("type.json", '[{"section": 1, "instance": 0, "version": 4}]',
+             "qmig-handshake: error: {path}: device 0 needs \"section\" "
+             "(string), \"instance\" and \"version\" (integers)\n")):
+        path = os.path.join(env.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        r = subprocess.run(WRAPPER + [TOOL, "connect", "tcp:127.0.0.1:1",
+                                      "--config", cfg, "--devices", path],
+                           capture_output=True, text=True,
+                           timeout=PROC_TIMEOUT)
+        expect(r.returncode == 2 and r.stderr == want.format(path=path),
+               "%s: exit %d, want %r" % (name, r.returncode,
+                                         want.format(path=path)), r.stderr)
+        print(r.stderr.strip())
+
+
 CASES = {
     "agree": case_agree,
     "mismatch": case_mismatch,
@@ -772,6 +1004,12 @@ CASES = {
     "tls-sim-mismatch": case_tls_sim_mismatch,
     "tls-sim-bad-channel": case_tls_sim_bad_channel,
     "uint64": case_uint64,
+    "peer-text": case_peer_text,
+    "malformed-hello": case_malformed_hello,
+    "stalled-peer": case_stalled_peer,
+    "stdout-full": case_stdout_full,
+    "fifo": case_fifo,
+    "messages": case_messages,
 }
 
 if __name__ == "__main__":

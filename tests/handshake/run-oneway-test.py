@@ -199,7 +199,7 @@ def case_truncated(env):
         r = env.run("listen", config())
         load_failed(r)
         where = ("the stream ended inside the one-way header"
-                 if cut < header else "qmig-handshake: stream of ")
+                 if cut < header else "qmig-handshake: error: stream of ")
         expect(where in r.stderr, "cut at %d: unexpected error" % cut,
                r.stderr)
     print("ok: %d cuts of a %d-byte stream (header %d bytes)"

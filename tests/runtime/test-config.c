@@ -200,7 +200,7 @@ static void test_set_errors(void **state)
                 "parameter 'tls-hostname': null is not a valid string");
     EXPECT_FAIL(qmig_config_set_str(&c, P_MAPPING, "{\"a\":", &err_),
                 "parameter 'block-bitmap-mapping': invalid JSON at line 1, "
-                "column 6: unexpected end of data");
+                "column 6: unexpected end of input");
     EXPECT_FAIL(qmig_config_set_str(&c, P_MAPPING, "", &err_),
                 "parameter 'block-bitmap-mapping': empty JSON document");
     EXPECT_FAIL(qmig_config_set_str(&c, P_MAPPING, NULL, &err_),

@@ -124,6 +124,41 @@ static void test_percent_literal(void **state)
     test_expect_error(&err, "%n: 100%s %d");
 }
 
+static void expect_escaped(const char *in, const char *want)
+{
+    char *got = qmig_escape_text(in);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    /* Escaping twice changes nothing. */
+    char *again = qmig_escape_text(got);
+    assert_string_equal(again, want);
+    free(again);
+    free(got);
+}
+
+/* Text from elsewhere (a migration peer) made safe to print. */
+static void test_escape_text(void **state)
+{
+    (void)state;
+    expect_escaped("", "");
+    expect_escaped("pc-q35-10.0 'x' \\ \"q\"", "pc-q35-10.0 'x' \\ \"q\"");
+    /* A faked line and a terminal clear. */
+    expect_escaped("a\nqmig-handshake: handshake succeeded",
+                   "a\\nqmig-handshake: handshake succeeded");
+    expect_escaped("\x1b[2J\x1b]0;title\x07", "\\x1b[2J\\x1b]0;title\\x07");
+    expect_escaped("\t\r\x01\x1f\x7f", "\\t\\r\\x01\\x1f\\x7f");
+    /* Printable UTF-8 is kept; C1 controls (U+009B is a CSI) are not. */
+    expect_escaped("gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x98\x80",
+                   "gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x98\x80");
+    expect_escaped("\xc2\x9b" "2J", "\\xc2\\x9b2J");
+    /* Invalid UTF-8: stray, truncated, overlong, surrogate, too high. */
+    expect_escaped("\xff\xc3", "\\xff\\xc3");
+    expect_escaped("\xc0\xaf", "\\xc0\\xaf");
+    expect_escaped("\xed\xa0\x80", "\\xed\\xa0\\x80");
+    expect_escaped("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+    assert_null(qmig_escape_text(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_propagate),
         cmocka_unit_test(test_message_and_free_null),
         cmocka_unit_test(test_percent_literal),
+        cmocka_unit_test(test_escape_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

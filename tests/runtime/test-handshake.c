@@ -862,6 +862,135 @@ static void test_garbage(void **state)
     pair_clear(&src, &dst);
 }
 
+/* Feed @payload as a frame of @type to a new engine of @s; it fails. */
+static QmigHs *feed_frame(Side *s, unsigned version, unsigned type,
+                          const char *payload)
+{
+    QmigHs *hs = qmig_hs_new(&s->opts, &s->cfg, NULL);
+    size_t len;
+    uint8_t *f = qmig_hs_frame_encode((uint16_t)version, (uint16_t)type,
+                                      payload, strlen(payload), &len, NULL);
+    assert_non_null(f);
+    qmig_hs_feed(hs, f, len, NULL);
+    free(f);
+    return hs;
+}
+
+/* No control character, DEL or C1 control in any reason. */
+static void expect_printable_reasons(const QmigHs *hs)
+{
+    for (size_t i = 0; i < qmig_hs_n_reasons(hs); i++) {
+        const unsigned char *r = (const unsigned char *)qmig_hs_reason(hs, i);
+        for (size_t k = 0; r[k]; k++) {
+            if (r[k] < 0x20 || r[k] == 0x7f ||
+                (r[k] == 0xc2 && r[k + 1] >= 0x80 && r[k + 1] < 0xa0)) {
+                fail_msg("reason %zu has byte 0x%02x raw: %s", i, r[k],
+                         (const char *)r);
+            }
+        }
+    }
+}
+
+#define HELLO_HEAD "{\"versions\":[2],\"features\":[],\"devices\":[],"
+#define HELLO_TAIL "\"session\":\"00112233445566778899aabbccddeeff\"," \
+                   "\"target-page-size\":4096,\"host-page-size\":4096"
+
+/* A malformed HELLO says which member is wrong, and why. */
+static void test_hello_malformed_members(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *payload, *reason;
+    } cases[] = {
+        {"[]", "not a JSON object (got an array)"},
+        {"{", "invalid JSON at line 1, column 2: unexpected end of input"},
+        {"{\"machine\":\"m\"}", "member 'versions' is missing"},
+        {"{\"versions\":2}", "member 'versions' is not an array (got an "
+                             "integer)"},
+        {"{\"versions\":[]}", "member 'versions' is an empty array"},
+        {"{\"versions\":[1],\"devices\":[]}", "member 'features' is missing"},
+        {"{\"versions\":[1],\"features\":{},\"devices\":[]}",
+         "member 'features' is not an array (got an object)"},
+        {HELLO_HEAD "\"machine\":5," HELLO_TAIL "}",
+         "member 'machine' is not a string (got an integer)"},
+        {HELLO_HEAD HELLO_TAIL "}", "member 'machine' is missing"},
+        {HELLO_HEAD "\"machine\":\"a\\u0000b\"," HELLO_TAIL "}",
+         "invalid JSON at line 1, column 56: string contains a NUL "
+         "character (\\u0000)"},
+        {HELLO_HEAD "\"machine\":\"m\",\"session\":\"zz\","
+                    "\"target-page-size\":1,\"host-page-size\":1}",
+         "member 'session' is not 32 lowercase hexadecimal digits"},
+        {HELLO_HEAD "\"machine\":\"m\",\"session\":\"00112233445566778899a"
+                    "abbccddeeff\",\"target-page-size\":-1,"
+                    "\"host-page-size\":1}",
+         "member 'target-page-size' is out of range (negative or above "
+         "9223372036854775807)"},
+        {HELLO_HEAD "\"machine\":\"m\",\"session\":\"00112233445566778899a"
+                    "abbccddeeff\",\"target-page-size\":1,"
+                    "\"host-page-size\":\"4096\"}",
+         "member 'host-page-size' is not an integer (got a string)"},
+        {HELLO_HEAD "\"machine\":\"m\"," HELLO_TAIL ",\"uuid\":5}",
+         "member 'uuid' is not a string (got an integer)"},
+    };
+    Side dst;
+    side_init(&dst, QMIG_SIDE_DESTINATION);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        QmigHs *hs = feed_frame(&dst, 2, QMIG_HS_MSG_HELLO, cases[i].payload);
+        assert_int_equal(qmig_hs_state(hs), QMIG_HS_FAILED);
+        assert_int_equal(qmig_hs_n_reasons(hs), 1);
+        char want[512];
+        snprintf(want, sizeof(want), "malformed HELLO message: %s",
+                 cases[i].reason);
+        assert_string_equal(qmig_hs_reason(hs, 0), want);
+        qmig_hs_free(hs);
+    }
+    qmig_config_clear(&dst.cfg);
+}
+
+/*
+ * The peer's text in reasons is escaped: a REJECT reason or a HELLO
+ * machine type with a newline or an escape sequence cannot fake a line
+ * or drive the terminal of whoever prints the reasons.
+ */
+static void test_peer_text_escaped(void **state)
+{
+    (void)state;
+    Side src, dst;
+    pair_init(&src, &dst);
+    QmigHs *hs = feed_frame(
+        &src, 2, QMIG_HS_MSG_REJECT,
+        "{\"reasons\":[\"x\\nqmig-handshake: handshake succeeded\","
+        "\"\\u001b[2J\\u001b]0;t\\u0007\",\"del\\u007f c1\\u009b ok \\u00fc\"]}");
+    assert_int_equal(qmig_hs_state(hs), QMIG_HS_FAILED);
+    assert_int_equal(qmig_hs_n_reasons(hs), 3);
+    assert_string_equal(qmig_hs_reason(hs, 0),
+                        "destination: x\\nqmig-handshake: handshake "
+                        "succeeded");
+    assert_string_equal(qmig_hs_reason(hs, 1),
+                        "destination: \\x1b[2J\\x1b]0;t\\x07");
+    assert_string_equal(qmig_hs_reason(hs, 2),
+                        "destination: del\\x7f c1\\xc2\\x9b ok \xc3\xbc");
+    expect_printable_reasons(hs);
+    /* The error the engine gives carries the escaped reasons too. */
+    QmigError *err = NULL;
+    assert_false(qmig_hs_feed(hs, NULL, 0, &err));
+    assert_null(strchr(qmig_error_message(err), '\n'));
+    assert_null(strchr(qmig_error_message(err), '\x1b'));
+    qmig_error_free(err);
+    qmig_hs_free(hs);
+
+    hs = feed_frame(&dst, 2, QMIG_HS_MSG_HELLO,
+                    HELLO_HEAD "\"machine\":\"evil\\n\\u001b[2J\","
+                    HELLO_TAIL "}");
+    assert_int_equal(qmig_hs_state(hs), QMIG_HS_FAILED);
+    assert_true(has_reason(hs, "machine type: the source runs "
+                               "'evil\\n\\x1b[2J', the destination "
+                               "'pc-q35-10.0'"));
+    expect_printable_reasons(hs);
+    qmig_hs_free(hs);
+    pair_clear(&src, &dst);
+}
+
 static void test_confirm_mismatch(void **state)
 {
     (void)state;
@@ -1176,6 +1305,18 @@ static void test_driver_deadlines(void **state)
     qmig_error_free(err);
     err = NULL;
     assert_int_equal(qmig_hs_state(s), QMIG_HS_WAITING);
+    qmig_hs_free(s);
+
+    /* A peer that stalls inside its first message: the error says so,
+     * with how much of it arrived. */
+    s = qmig_hs_new(&src.opts, &src.cfg, NULL);
+    assert_int_equal(write(sv[1], "QMHS\0", 5), 5);
+    assert_false(qmig_hs_run_fd(s, sv[0], 200, &err));
+    assert_string_equal(qmig_error_message(err),
+                        "handshake: timed out after 200 ms in the middle of "
+                        "the peer's first message (5 bytes of it received)");
+    qmig_error_free(err);
+    err = NULL;
     qmig_hs_free(s);
 
     /* Reading a header from a silent peer, and a short header. */
@@ -1563,6 +1704,8 @@ int main(void)
         cmocka_unit_test(test_frames),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_confirm_mismatch),
+        cmocka_unit_test(test_hello_malformed_members),
+        cmocka_unit_test(test_peer_text_escaped),
         cmocka_unit_test(test_channel_header),
         cmocka_unit_test(test_channel_map),
         cmocka_unit_test(test_channel_map_from_hs),

@@ -281,7 +281,7 @@ static void test_encode_errors(void **state)
     assert_null(qmig_config_to_json(&c, false, &err));
     test_expect_error(&err, "parameters.block-bitmap-mapping: stored value is "
                            "not valid JSON: invalid JSON at line 1, column 2: "
-                           "unexpected end of data");
+                           "unexpected end of input");
     qmig_config_clear(&c);
 
     c.header.has_transport = true;
@@ -400,22 +400,24 @@ static void test_reject_malformed(void **state)
     check(" \n\t\r ", "empty JSON document");
     /* json-c's words; the position is where json-c stopped (the end of
      * the text for an unfinished document). */
-    check("{", "invalid JSON at line 1, column 2: unexpected end of data");
+    check("{", "invalid JSON at line 1, column 2: unexpected end of input");
     check("{\"parameters\": {\"x-int8\": 1}",
-          "invalid JSON at line 1, column 29: unexpected end of data");
+          "invalid JSON at line 1, column 29: unexpected end of input");
     /* Trailing text. */
-    check("{} {}", "invalid JSON at line 1, column 4: unexpected character");
-    check("{}\n x", "invalid JSON at line 2, column 2: unexpected character");
-    check("{\"a\" 1}", "invalid JSON at line 1, column 6: object property "
-                       "name separator ':' expected");
+    check("{} {}",
+          "invalid JSON at line 1, column 4: unexpected character '{'");
+    check("{}\n x",
+          "invalid JSON at line 2, column 2: unexpected character 'x'");
+    check("{\"a\" 1}", "invalid JSON at line 1, column 6: expected ':' "
+                       "after a member name");
     check("{\n  \"parameters\": {\n    \"x-int8\": 1,\n  }\n}",
-          "invalid JSON at line 4, column 3: unexpected character");
+          "invalid JSON at line 4, column 3: unexpected character '}'");
     /* json-c reads single-quoted keys (a known limitation), but not
      * single-quoted values. */
     check("{'side': 'source'}", "invalid JSON at line 1, column 10: "
-                                "unexpected character");
+                                "unexpected character '\''");
     check("\xef\xbb\xbf{}", "invalid JSON at line 1, column 1: invalid "
-                            "utf-8 string");
+                            "UTF-8");
     check("[]", "expected a JSON object, got array");
     check("1", "expected a JSON object, got integer");
     check("\"x\"", "expected a JSON object, got string");
@@ -469,7 +471,7 @@ static void test_reject_numbers(void **state)
     check("{\"parameters\": {\"x-int8\": -Infinity}}",
           "invalid JSON: '-Infinity' is not a finite number");
     check("{\"parameters\": {\"x-int8\": 01}}",
-          "invalid JSON at line 1, column 29: number expected");
+          "invalid JSON at line 1, column 29: invalid number");
 
     /* uint64 members hold [0, 2^64-1] exactly. */
     decode_ok(&c, "{\"parameters\": {\"downtime-limit\": "
@@ -605,34 +607,41 @@ static void test_reject_deep_nesting(void **state)
     memset(text + hl, '[', n);
     memset(text + hl + n, ']', n);
     memcpy(text + hl + 2 * n, "}}", 3);
-    check(text, "invalid JSON at line 1, column 2087: nesting too deep");
+    check(text, "invalid JSON at line 1, column 2087: nested too deeply "
+          "(more than 2048 levels of arrays and objects)");
     /* Objects too, and at the top. */
     memset(text, '[', 2 * n);
     text[2 * n] = '\0';
-    check(text, "invalid JSON at line 1, column 2049: nesting too deep");
+    check(text, "invalid JSON at line 1, column 2049: nested too deeply "
+          "(more than 2048 levels of arrays and objects)");
     for (size_t i = 0; i < (size_t)n; i++) {
         memcpy(text + 5 * i, "{\"a\":", 5);
     }
     text[5 * n] = '\0';
-    check(text, "invalid JSON at line 1, column 10241: nesting too deep");
+    check(text, "invalid JSON at line 1, column 10241: nested too deeply "
+          "(more than 2048 levels of arrays and objects)");
 }
 
 static void test_reject_encoding(void **state)
 {
     (void)state;
     check("{\"parameters\": {\"tls-hostname\": \"\xff\"}}",
-          "invalid JSON at line 1, column 34: invalid utf-8 string");
+          "invalid JSON at line 1, column 34: invalid UTF-8");
     check("{\"parameters\": {\"tls-hostname\": \"\xc3\"}}",
-          "invalid JSON at line 1, column 35: invalid utf-8 string");
+          "invalid JSON at line 1, column 35: invalid UTF-8");
     /* Surrogates encoded in UTF-8 pass json-c's check, not qmig's. */
     check("{\"\xed\xa0\x80\": 1}", "invalid JSON: a key is not valid UTF-8");
     check("{\"parameters\": {\"tls-hostname\": \"\xed\xa0\x80\"}}",
           "invalid JSON: a string is not valid UTF-8");
     /* json-c reads \u0000; the C strings of a configuration cannot. */
     check("{\"parameters\": {\"tls-hostname\": \"a\\u0000b\"}}",
-          "invalid JSON: \\u0000 is not allowed in a string");
+          "invalid JSON at line 1, column 35: string contains a NUL "
+          "character (\\u0000)");
     check("{\"parameters\": {\"block-bitmap-mapping\": [\"\\u0000\"]}}",
-          "invalid JSON: \\u0000 is not allowed in a string");
+          "invalid JSON at line 1, column 43: string contains a NUL "
+          "character (\\u0000)");
+    /* An escaped backslash before "u0000" is no NUL character. */
+    check("{\"parameters\": {\"tls-hostname\": \"\\\\u0000\"}}", NULL);
 }
 
 static void check_len(const char *text, size_t len, const char *msg)
@@ -650,11 +659,14 @@ static void test_reject_nul_bytes(void **state)
     (void)state;
     static const char a[] = "{\"side\": \"sou\0rce\"}";
     check_len(a, sizeof(a) - 1,
-              "invalid JSON at line 1, column 14: NUL byte");
+              "invalid JSON at line 1, column 14: NUL byte "
+              "(JSON text cannot contain one)");
     static const char b[] = "{}\n\n  \0";
-    check_len(b, sizeof(b) - 1, "invalid JSON at line 3, column 3: NUL byte");
+    check_len(b, sizeof(b) - 1, "invalid JSON at line 3, column 3: NUL byte "
+              "(JSON text cannot contain one)");
     static const char c[] = "\0{}";
-    check_len(c, sizeof(c) - 1, "invalid JSON at line 1, column 1: NUL byte");
+    check_len(c, sizeof(c) - 1, "invalid JSON at line 1, column 1: NUL byte "
+              "(JSON text cannot contain one)");
     /* @len counts: a valid prefix of a longer buffer is fine. */
     TestConfig cfg;
     QmigError *err = NULL;
@@ -796,6 +808,52 @@ static void test_error_conventions(void **state)
     qmig_config_clear(&c);
 }
 
+/* qmig_json_check(): libqmig's JSON rules and words for any document. */
+static void test_json_check(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"[1, {\"a\": null}]", NULL},
+        {"\"\\\\u0000\"", NULL},
+        {"[1,\n 2", "invalid JSON at line 2, column 3: unexpected end of "
+                    "input"},
+        {"{\"a\" 1}", "invalid JSON at line 1, column 6: expected ':' after "
+                     "a member name"},
+        {"{\"a\": 1 \"b\": 2}", "invalid JSON at line 1, column 9: "
+                                "expected ',' or '}' after a member value"},
+        {"[1 2]", "invalid JSON at line 1, column 4: expected ',' or ']' "
+                  "after an array element"},
+        {"{1: 2}", "invalid JSON at line 1, column 2: expected a member name "
+                   "(a string in double quotes)"},
+        {"[tru]", "invalid JSON at line 1, column 5: invalid literal "
+                  "(expected true, false or null)"},
+        {"[\"\\q\"]", "invalid JSON at line 1, column 4: invalid escape "
+                       "sequence in a string"},
+        {"{\"a\":\n  \"x\\u0000\"}", "invalid JSON at line 2, column 5: "
+                                   "string contains a NUL character "
+                                   "(\\u0000)"},
+        {"[1e999]", "invalid JSON: '1e999' is not a finite number"},
+        {"", "empty JSON document"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        QmigError *err = NULL;
+        bool ok = qmig_json_check(cases[i].text, strlen(cases[i].text), &err);
+        if (!cases[i].msg) {
+            assert_true(ok);
+            assert_null(err);
+            continue;
+        }
+        assert_false(ok);
+        assert_non_null(err);
+        assert_string_equal(qmig_error_message(err), cases[i].msg);
+        /* Our words, never json-c's. */
+        assert_null(strstr(qmig_error_message(err), "json"));
+        qmig_error_free(err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -821,6 +879,7 @@ int main(void)
         cmocka_unit_test(test_reject_capabilities),
         cmocka_unit_test(test_reject_parameters),
         cmocka_unit_test(test_error_conventions),
+        cmocka_unit_test(test_json_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,18 @@ const char *qmig_error_message(const QmigError *err);
 /* Free @err; NULL is fine. */
 void qmig_error_free(QmigError *err);
 
+/*
+ * A copy of @text that is safe to print on a terminal or in a log line,
+ * for text that came from elsewhere (a migration peer, a file): control
+ * characters (C0 and C1), DEL and bytes that are not valid UTF-8 become
+ * C-style escapes (\n, \t, \r, \xHH); printable UTF-8 is kept.
+ * Backslashes are kept as they are, so escaping twice changes nothing.
+ * The handshake engine's reasons (qmig_hs_reason()) are escaped this
+ * way already.  Free the result with free(); NULL when out of memory
+ * (or @text is NULL).
+ */
+char *qmig_escape_text(const char *text);
+
 #ifdef __cplusplus
 }
 #endif

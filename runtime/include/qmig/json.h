@@ -38,6 +38,16 @@ extern "C" {
 #endif
 
 /*
+ * Check that @len bytes of @text are one JSON value as libqmig reads
+ * JSON: strict syntax, UTF-8, no NUL byte and no \u0000 in a string,
+ * finite numbers.  True, or false with a message of the form "invalid
+ * JSON at line L, column C: WHAT" (without a position when the parser
+ * gives none), in the library's words, never the JSON parser's.  For
+ * programs that read other JSON documents and want the same messages.
+ */
+bool qmig_json_check(const char *text, size_t len, QmigError **errp);
+
+/*
  * Decode @len bytes of JSON into @config, which must be initialised
  * (qmig_config_init()) and is updated in place: capabilities named in
  * the document are set or cleared, parameters named are set.  On error
