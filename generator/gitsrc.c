@@ -5,6 +5,7 @@
 #include "gitsrc.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -140,6 +141,146 @@ static const char *git_reason(Buf *err)
     return s;
 }
 
+/*
+ * One `git cat-file --batch` for every object of a spec: the commit of
+ * REF, then each file as its includes are found.  One process, not one
+ * per file, because starting git costs more than reading a schema.
+ */
+typedef struct CatFile {
+    pid_t pid;
+    FILE *requests;  /* git's stdin */
+    FILE *replies;   /* git's stdout */
+    int err_fd;      /* git's stderr */
+} CatFile;
+
+static int catfile_start(CatFile *cf)
+{
+    int pin[2], pout[2], perr[2];
+    memset(cf, 0, sizeof(*cf));
+    cf->pid = -1;
+    if (pipe(pin) < 0) {
+        return -1;
+    }
+    if (pipe(pout) < 0) {
+        close(pin[0]), close(pin[1]);
+        return -1;
+    }
+    if (pipe(perr) < 0) {
+        close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]);
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]);
+        close(perr[0]), close(perr[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(pin[0], 0);
+        dup2(pout[1], 1);
+        dup2(perr[1], 2);
+        close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]);
+        close(perr[0]), close(perr[1]);
+        execlp("git", "git", "cat-file", "--batch", (char *)NULL);
+        _exit(127);
+    }
+    close(pin[0]), close(pout[1]), close(perr[1]);
+    cf->pid = pid;
+    cf->requests = fdopen(pin[1], "w");
+    cf->replies = fdopen(pout[0], "r");
+    cf->err_fd = perr[0];
+    if (!cf->requests || !cf->replies) {
+        abort();
+    }
+    return 0;
+}
+
+/*
+ * Ask for the object @name; the reply comes with catfile_reply(), in
+ * the order asked.  Asking for several before reading the replies saves
+ * a round trip each.  Returns -1 if git is gone.
+ */
+static int catfile_ask(CatFile *cf, const char *name)
+{
+    return fprintf(cf->requests, "%s\n", name) < 0 ? -1 : 0;
+}
+
+/*
+ * The next reply: 1 with the object's type (a static buffer) and its
+ * @content, 0 if git has no such object, -1 if git failed (see
+ * catfile_finish()).
+ */
+static int catfile_reply(CatFile *cf, const char **type, Buf *content)
+{
+    static char header[512];
+    if (fflush(cf->requests) != 0 ||
+        !fgets(header, sizeof(header), cf->replies) ||
+        !strchr(header, '\n')) {
+        return -1;
+    }
+    /* "OID TYPE SIZE", or "NAME missing" / "NAME ambiguous" */
+    char *sp1 = strchr(header, ' ');
+    char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+    if (!sp2) {
+        return 0;
+    }
+    *sp2 = '\0';
+    char *end;
+    unsigned long long size = strtoull(sp2 + 1, &end, 10);
+    if (*end != '\n') {
+        return -1;
+    }
+    *type = sp1 + 1;
+    char chunk[65536];
+    while (size > 0) {
+        size_t want = size < sizeof(chunk) ? (size_t)size : sizeof(chunk);
+        size_t got = fread(chunk, 1, want, cf->replies);
+        if (got == 0) {
+            return -1;
+        }
+        buf_add(content, chunk, got);
+        size -= got;
+    }
+    buf_add(content, "", 0);
+    return fgetc(cf->replies) == '\n' ? 1 : -1;
+}
+
+/* End git; its error output in @err.  Returns git's exit status or -1. */
+static int catfile_finish(CatFile *cf, Buf *err)
+{
+    if (cf->pid < 0) {
+        return -1;
+    }
+    fclose(cf->requests);
+    fclose(cf->replies);
+    char chunk[4096];
+    ssize_t r;
+    while ((r = read(cf->err_fd, chunk, sizeof(chunk))) != 0) {
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            break;
+        }
+        if (err) {
+            buf_add(err, chunk, (size_t)r);
+        }
+    }
+    close(cf->err_fd);
+    int status;
+    while (waitpid(cf->pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return -1;
+        }
+    }
+    cf->pid = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) == 127) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}
+
 bool qmig_git_spec(const char *spec)
 {
     return !strncmp(spec, "git:", 4) && strchr(spec + 4, ':');
@@ -257,81 +398,214 @@ void qmig_git_cleanup(QmigGitSource *src)
     memset(src, 0, sizeof(*src));
 }
 
-/* Fetch @rel (normalised) at @ref into the copy, then what it includes. */
-static int fetch_file(QmigGitSource *src, const char *spec, const char *ref,
-                      const char *rel, const char *included_by,
-                      char ***done, size_t *ndone)
-{
-    for (size_t i = 0; i < *ndone; i++) {
-        if (!strcmp((*done)[i], rel)) {
-            return 0;
-        }
-    }
-    *done = realloc(*done, (*ndone + 1) * sizeof(char *));
-    (*done)[(*ndone)++] = xstrdup(rel);
+/* A file to fetch, and the file whose include named it (NULL: the root). */
+typedef struct Wanted {
+    char *rel;
+    const char *included_by;
+} Wanted;
 
-    char *obj = xasprintf("%s:%s", ref, rel);
-    const char *args[] = {"cat-file", "blob", obj, NULL};
-    Buf out = {0}, err = {0};
-    int rc = run_git(args, &out, &err);
-    free(obj);
-    if (rc != 0) {
-        if (included_by) {
-            fprintf(stderr, "qmig-gen: error: %s: git:%s:%s (included by "
-                            "git:%s:%s) does not exist at '%s'\n",
-                    spec, ref, rel, ref, included_by, ref);
-        } else {
-            fprintf(stderr, "qmig-gen: error: %s: path '%s' does not exist "
-                            "at '%s' (or is not a file)\n", spec, rel, ref);
+typedef struct WantList {
+    Wanted *items;
+    size_t len;
+} WantList;
+
+/* Add @rel (normalised, taken over) unless it is already on the list. */
+static void want(WantList *list, char *rel, const char *included_by)
+{
+    for (size_t i = 0; i < list->len; i++) {
+        if (!strcmp(list->items[i].rel, rel)) {
+            free(rel);
+            return;
         }
-        free(out.data);
-        free(err.data);
-        return 2;
     }
-    free(err.data);
-    char *file = xasprintf("%s/%s", src->tmpdir, rel);
+    list->items = realloc(list->items, (list->len + 1) * sizeof(Wanted));
+    if (!list->items) {
+        abort();
+    }
+    list->items[list->len++] = (Wanted){rel, included_by};
+}
+
+/*
+ * Store what git returned for @w in the copy and add the files it
+ * includes to @list.  Returns 0, or 2 after a diagnostic.
+ */
+static int store_file(QmigGitSource *src, const char *spec, const char *ref,
+                      const Wanted *w, const Buf *text, WantList *list)
+{
+    char *file = xasprintf("%s/%s", src->tmpdir, w->rel);
     FILE *f = NULL;
     if (make_parents(file) == 0) {
         f = fopen(file, "wb");
     }
-    if (!f || (out.len && fwrite(out.data, 1, out.len, f) != out.len) ||
+    if (!f || (text->len && fwrite(text->data, 1, text->len, f) != text->len) ||
         fclose(f) != 0) {
         fprintf(stderr, "qmig-gen: error: %s: cannot write '%s': %s\n", spec,
                 file, strerror(errno));
         free(file);
-        free(out.data);
         return 2;
     }
     free(file);
 
     char **incs = NULL;
     size_t ninc = 0;
-    scan_includes(out.data ? out.data : "", out.len, &incs, &ninc);
-    free(out.data);
+    scan_includes(text->data ? text->data : "", text->len, &incs, &ninc);
     int status = 0;
-    const char *slash = strrchr(rel, '/');
+    const char *slash = strrchr(w->rel, '/');
     for (size_t i = 0; i < ninc; i++) {
         if (status == 0) {
             char *joined = incs[i][0] == '/'
                                ? NULL
                                : xasprintf("%.*s%s%s",
-                                           slash ? (int)(slash - rel) : 0, rel,
-                                           slash ? "/" : "", incs[i]);
+                                           slash ? (int)(slash - w->rel) : 0,
+                                           w->rel, slash ? "/" : "", incs[i]);
             char *norm = joined ? normalise(joined) : NULL;
             if (!norm || !*norm) {
                 fprintf(stderr, "qmig-gen: error: %s: git:%s:%s includes "
                                 "'%s', which is outside the repository\n",
-                        spec, ref, rel, incs[i]);
+                        spec, ref, w->rel, incs[i]);
+                free(norm);
                 status = 2;
             } else {
-                status = fetch_file(src, spec, ref, norm, rel, done, ndone);
+                want(list, norm, w->rel);
             }
-            free(norm);
             free(joined);
         }
         free(incs[i]);
     }
     free(incs);
+    return status;
+}
+
+/* The reply for @w: stored, or a diagnostic and 2. */
+static int take_reply(QmigGitSource *src, CatFile *cf, const char *spec,
+                      const char *ref, const Wanted *w, WantList *list)
+{
+    const char *type = NULL;
+    Buf text = {0};
+    /* A name with a newline cannot be asked for: no such file. */
+    int rc = strchr(w->rel, '\n') ? 0 : catfile_reply(cf, &type, &text);
+    int status = 0;
+    if (rc < 0) {
+        fprintf(stderr, "qmig-gen: error: %s: git failed reading '%s'\n",
+                spec, w->rel);
+        status = 2;
+    } else if (rc == 0 || strcmp(type, "blob")) {
+        if (w->included_by) {
+            fprintf(stderr, "qmig-gen: error: %s: git:%s:%s (included by "
+                            "git:%s:%s) does not exist at '%s'\n",
+                    spec, ref, w->rel, ref, w->included_by, ref);
+        } else {
+            fprintf(stderr, "qmig-gen: error: %s: path '%s' does not exist "
+                            "at '%s' (or is not a file)\n", spec, w->rel, ref);
+        }
+        status = 2;
+    } else {
+        status = store_file(src, spec, ref, w, &text, list);
+    }
+    free(text.data);
+    return status;
+}
+
+/*
+ * @rel and, level by level, what it includes: each level's files are
+ * asked for at once, so a root that includes forty files costs a few
+ * round trips to git, not forty.
+ */
+static int fetch_tree(QmigGitSource *src, CatFile *cf, const char *spec,
+                      const char *ref, const char *rel)
+{
+    WantList list = {0};
+    want(&list, xstrdup(rel), NULL);
+    int status = 0;
+    for (size_t level = 0; level < list.len && status == 0;) {
+        size_t end = list.len;
+        for (size_t i = level; i < end && status == 0; i++) {
+            if (!strchr(list.items[i].rel, '\n')) {
+                char *obj = xasprintf("%s:%s", ref, list.items[i].rel);
+                if (catfile_ask(cf, obj) < 0) {
+                    status = 2;
+                    fprintf(stderr, "qmig-gen: error: %s: git failed "
+                                    "reading '%s'\n", spec, list.items[i].rel);
+                }
+                free(obj);
+            }
+        }
+        for (size_t i = level; i < end && status == 0; i++) {
+            /* A copy: taking the reply can grow (move) the list. */
+            Wanted w = list.items[i];
+            status = take_reply(src, cf, spec, ref, &w, &list);
+        }
+        level = end;
+    }
+    for (size_t i = 0; i < list.len; i++) {
+        free(list.items[i].rel);
+    }
+    free(list.items);
+    return status;
+}
+
+/* REF's commit, then @rel and its includes, with one git process. */
+static int fetch_objects(QmigGitSource *src, CatFile *cf, const char *spec,
+                         const char *ref, const char *rel)
+{
+    char *commit = xasprintf("%s^{commit}", ref);
+    const char *type = NULL;
+    Buf ignored = {0};
+    int rc = strchr(ref, '\n') ? 0
+             : catfile_ask(cf, commit) < 0 ? -1
+                                           : catfile_reply(cf, &type, &ignored);
+    free(commit);
+    free(ignored.data);
+    if (rc < 0) {
+        return -1;
+    }
+    if (rc == 0 || strcmp(type, "commit")) {
+        fprintf(stderr, "qmig-gen: error: %s: unknown revision '%s'\n", spec,
+                ref);
+        return 2;
+    }
+    const char *tmp = getenv("TMPDIR");
+    src->tmpdir = xasprintf("%s/qmig-compat-XXXXXX",
+                            tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(src->tmpdir)) {
+        fprintf(stderr, "qmig-gen: error: %s: cannot create a temporary "
+                        "directory: %s\n", spec, strerror(errno));
+        free(src->tmpdir);
+        src->tmpdir = NULL;
+        return 2;
+    }
+    src->root = xasprintf("%s/%s", src->tmpdir, rel);
+    src->tmp_prefix = xasprintf("%s/", src->tmpdir);
+    src->label_prefix = xasprintf("git:%s:", ref);
+    return fetch_tree(src, cf, spec, ref, rel);
+}
+
+static int fetch_all(QmigGitSource *src, const char *spec, const char *ref,
+                     const char *rel)
+{
+    CatFile cf;
+    if (catfile_start(&cf) < 0) {
+        fprintf(stderr, "qmig-gen: error: %s: cannot run git\n", spec);
+        return 2;
+    }
+    /* A git that dies early must not kill us on our next request. */
+    struct sigaction ignore = {.sa_handler = SIG_IGN}, saved;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, &saved);
+    int status = fetch_objects(src, &cf, spec, ref, rel);
+    Buf err = {0};
+    int rc = catfile_finish(&cf, &err);
+    sigaction(SIGPIPE, &saved, NULL);
+    if (status < 0) {
+        if (rc < 0) {
+            fprintf(stderr, "qmig-gen: error: %s: cannot run git\n", spec);
+        } else {
+            fprintf(stderr, "qmig-gen: error: %s: %s\n", spec,
+                    git_reason(&err));
+        }
+        status = 2;
+    }
+    free(err.data);
     return status;
 }
 
@@ -343,24 +617,25 @@ int qmig_git_fetch(const char *spec, QmigGitSource *src)
     char *ref = xasprintf("%.*s", (int)(colon - ref_start), ref_start);
     const char *path = colon + 1;
     int status = 2;
-    char *rel = NULL, *commit = NULL;
+    char *rel = NULL;
     Buf out = {0}, err = {0};
     if (!*ref || !*path) {
         fprintf(stderr, "qmig-gen: error: '%s': use git:REF:PATH\n", spec);
         goto out;
     }
-    const char *top_args[] = {"rev-parse", "--show-prefix", NULL};
-    int rc = run_git(top_args, &out, &err);
-    if (rc < 0) {
-        fprintf(stderr, "qmig-gen: error: %s: cannot run git\n", spec);
-        goto out;
-    }
-    if (rc != 0) {
-        fprintf(stderr, "qmig-gen: error: %s: %s\n", spec, git_reason(&err));
-        goto out;
-    }
     /* As git does: PATH is from the top, unless it starts with ./ or ../ */
     if (!strncmp(path, "./", 2) || !strncmp(path, "../", 3)) {
+        const char *top_args[] = {"rev-parse", "--show-prefix", NULL};
+        int rc = run_git(top_args, &out, &err);
+        if (rc < 0) {
+            fprintf(stderr, "qmig-gen: error: %s: cannot run git\n", spec);
+            goto out;
+        }
+        if (rc != 0) {
+            fprintf(stderr, "qmig-gen: error: %s: %s\n", spec,
+                    git_reason(&err));
+            goto out;
+        }
         char *nl = strchr(out.data ? out.data : "", '\n');
         if (nl) {
             *nl = '\0';
@@ -376,41 +651,13 @@ int qmig_git_fetch(const char *spec, QmigGitSource *src)
                         "repository\n", spec, path);
         goto out;
     }
-    commit = xasprintf("%s^{commit}", ref);
-    const char *ref_args[] = {"rev-parse", "--verify", "--quiet", commit,
-                              NULL};
-    if (run_git(ref_args, NULL, NULL) != 0) {
-        fprintf(stderr, "qmig-gen: error: %s: unknown revision '%s'\n", spec,
-                ref);
-        goto out;
-    }
-    const char *tmp = getenv("TMPDIR");
-    src->tmpdir = xasprintf("%s/qmig-compat-XXXXXX",
-                            tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(src->tmpdir)) {
-        fprintf(stderr, "qmig-gen: error: %s: cannot create a temporary "
-                        "directory: %s\n", spec, strerror(errno));
-        free(src->tmpdir);
-        src->tmpdir = NULL;
-        goto out;
-    }
-    src->root = xasprintf("%s/%s", src->tmpdir, rel);
-    src->tmp_prefix = xasprintf("%s/", src->tmpdir);
-    src->label_prefix = xasprintf("git:%s:", ref);
-    char **done = NULL;
-    size_t ndone = 0;
-    status = fetch_file(src, spec, ref, rel, NULL, &done, &ndone);
-    for (size_t i = 0; i < ndone; i++) {
-        free(done[i]);
-    }
-    free(done);
+    status = fetch_all(src, spec, ref, rel);
 out:
     if (status != 0) {
         qmig_git_cleanup(src);
     }
     free(ref);
     free(rel);
-    free(commit);
     free(out.data);
     free(err.data);
     return status;
