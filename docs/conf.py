@@ -33,6 +33,9 @@ html_theme_options = {
     'description': 'QAPI-driven migration toolchain for QEMU',
     # Reference facts, rule tables and tool output need the room.
     'page_width': '1160px',
+    # ... which the body may use (alabaster's default limit is 800px):
+    # the rule table's unbroken rule ids need it.
+    'body_max_width': 'none',
 }
 graphviz_output_format = 'svg'
 nitpicky = True

@@ -125,8 +125,93 @@ static size_t qapi_role(QmigGen *gen, const char *q, char **p)
 }
 
 /*
+ * Types of other modules named in documentation text (`Name`): the
+ * reference page declares them external (qmig:external-type) after the
+ * last section, so that the references link.  Set by emit_reference().
+ */
+static QmigPtrVec *text_externals;
+
+/* The role of QEMU's qapi domain object type a schema entity has. */
+static const char *qapi_kind(const QmigEntity *ent)
+{
+    switch (ent->meta) {
+    case QMIG_META_ENUM:
+        return "enum";
+    case QMIG_META_ALTERNATE:
+        return "alternate";
+    case QMIG_META_COMMAND:
+        return "command";
+    case QMIG_META_EVENT:
+        return "event";
+    default:
+        return "object";
+    }
+}
+
+/*
+ * `name` (QEMU's default role, "any") naming a definition: the qmig
+ * role that links to it, as ":qmig:ROLE:`name`" written at @p, or 0 if
+ * the text is to stay as it is.  Commands and events of this module and
+ * every type link (types of other modules are declared external, and in
+ * QEMU's manual all of them resolve through its qapi domain); a
+ * capability or parameter links to its entry.  Anything else (a name
+ * the schema does not define, a command of another module) is left to
+ * the default role.  Returns the bytes of @q consumed.
+ */
+static size_t any_role(QmigGen *gen, const char *text, const char *q, char **p)
+{
+    if (*q != '`' || (q > text && (q[-1] == '`' || q[-1] == ':' ||
+                                   q[-1] == '\\' ||
+                                   isalnum((unsigned char)q[-1])))) {
+        return 0;
+    }
+    const char *start = q + 1;
+    const char *end = start;
+    while (isalnum((unsigned char)*end) || *end == '-' || *end == '_' ||
+           *end == '.') {
+        end++;
+    }
+    /* Not `name`, `name`_ (a hyperlink), or ``literal``. */
+    if (end == start || *end != '`' || end[1] == '_' || end[1] == '`') {
+        return 0;
+    }
+    char *name = qmig_arena_strndup(gen->arena, start, (size_t)(end - start));
+    const QmigEntity *ent = qmig_schema_lookup(gen->schema, name);
+    const char *role = NULL;
+    if (ent && (ent->meta == QMIG_META_COMMAND ||
+                ent->meta == QMIG_META_EVENT)) {
+        if (ent->module == gen->module) {
+            role = ent->meta == QMIG_META_COMMAND ? "cmd" : "event";
+        }
+    } else if (ent && qmig_entity_is_type(ent) &&
+               ent->meta != QMIG_META_BUILTIN && ent->meta != QMIG_META_ARRAY &&
+               !qmig_entity_is_implicit(ent)) {
+        role = "type";
+        if (ent->module != gen->module && text_externals) {
+            bool seen = false;
+            for (size_t i = 0; i < text_externals->len; i++) {
+                seen |= text_externals->items[i] == ent;
+            }
+            if (!seen) {
+                qmig_vec_push(gen->arena, text_externals, (void *)ent);
+            }
+        }
+    } else if (!ent && gen->meta) {
+        role = qmig_meta_cap(gen->meta, name)     ? "cap"
+               : qmig_meta_param(gen->meta, name) ? "param"
+                                                  : NULL;
+    }
+    if (!role) {
+        return 0;
+    }
+    *p += sprintf(*p, ":qmig:%s:`%s`", role, name);
+    return (size_t)(end - q) + 1;
+}
+
+/*
  * QAPI documentation is rST in which "@name" refers to a member; it
- * becomes an inline literal, as in QEMU's own documentation.
+ * becomes an inline literal, as in QEMU's own documentation.  `Name`
+ * naming a definition becomes a qmig cross-reference (any_role()).
  */
 static const char *doc_text(QmigGen *gen, const char *text)
 {
@@ -140,6 +225,22 @@ static const char *doc_text(QmigGen *gen, const char *text)
     for (const char *q = text; *q;) {
         if (*q == ':') {
             size_t used = qapi_role(gen, q, &p);
+            if (used) {
+                q += used;
+                continue;
+            }
+        }
+        if (q[0] == '`' && q[1] == '`') {
+            /* An inline literal, copied as it is. */
+            const char *close = strstr(q + 2, "``");
+            size_t len = close ? (size_t)(close - q) + 2 : 2;
+            memcpy(p, q, len);
+            p += len;
+            q += len;
+            continue;
+        }
+        if (*q == '`') {
+            size_t used = any_role(gen, text, q, &p);
             if (used) {
                 q += used;
                 continue;
@@ -368,7 +469,10 @@ static void note_members(QmigGen *gen, QmigPtrVec *seen, const QmigPtrVec *ms)
     }
 }
 
-static void emit_externals(QmigGen *gen, QmigOutput *out)
+static void emit_external_list(QmigGen *gen, QmigOutput *out,
+                               const QmigPtrVec *types);
+
+static void emit_externals(QmigGen *gen, QmigOutput *out, QmigPtrVec *seen_out)
 {
     QmigPtrVec seen = {0};
     for (size_t i = 0; i < gen->module->entities.len; i++) {
@@ -385,16 +489,26 @@ static void emit_externals(QmigGen *gen, QmigOutput *out)
         }
         note_external(gen, &seen, ent->ret_type);
     }
-    for (size_t i = 0; i < seen.len; i++) {
-        const QmigEntity *t = seen.items[i];
+    emit_external_list(gen, out, &seen);
+    *seen_out = seen;
+}
+
+/* qmig:external-type for each type of @types (of other modules). */
+static void emit_external_list(QmigGen *gen, QmigOutput *out,
+                               const QmigPtrVec *types)
+{
+    (void)gen;
+    for (size_t i = 0; i < types->len; i++) {
+        const QmigEntity *t = types->items[i];
         const char *mod = t->module ? t->module->name : "";
         const char *dot = strrchr(mod, '.');
         const char *slash = strrchr(mod, '/');
         const char *base = slash ? slash + 1 : mod;
-        qmig_out_printf(out, ".. qmig:external-type:: %s\n   :module: %.*s\n\n",
+        qmig_out_printf(out, ".. qmig:external-type:: %s\n   :module: %.*s\n"
+                             "   :kind: %s\n\n",
                         t->name,
                         (int)(dot && dot > base ? dot - base : (long)strlen(base)),
-                        base);
+                        base, qapi_kind(t));
     }
 }
 
@@ -705,9 +819,16 @@ static void emit_channel_graph(QmigGen *gen, QmigOutput *out)
                        "       node [shape=box, fontsize=10];\n");
     for (size_t i = 0; i < gen->meta->channels.len; i++) {
         const QmigMetaChannel *ch = gen->meta->channels.items[i];
-        qmig_out_printf(out, "       \"%s\" [label=\"%s\\n%s%s%s\"];\n",
-                        ch->name, ch->name, ch->pattern,
-                        ch->count_param ? " x " : "",
+        /*
+         * The name once: the pattern alone when it starts with the name
+         * ("main", "multifd/{index}"), else both.
+         */
+        size_t len = strlen(ch->name);
+        bool named = !strncmp(ch->pattern, ch->name, len) &&
+                     (ch->pattern[len] == '\0' || ch->pattern[len] == '/');
+        qmig_out_printf(out, "       \"%s\" [label=\"%s%s%s%s%s\"];\n",
+                        ch->name, named ? "" : ch->name, named ? "" : "\\n",
+                        ch->pattern, ch->count_param ? "\\n\xc3\x97 " : "",
                         ch->count_param ? ch->count_param->name : "");
         for (size_t k = 0; k < ch->after.len; k++) {
             qmig_out_printf(out, "       \"%s\" -> \"%s\";\n",
@@ -745,11 +866,18 @@ static void emit_sections(QmigGen *gen, QmigOutput *out, const QmigDoc *doc)
     }
     for (size_t i = 0; i < doc->sections.len; i++) {
         const QmigDocSection *sec = doc->sections.items[i];
-        if (sec->kind == QMIG_DOC_RETURNS || sec->kind == QMIG_DOC_ERRORS) {
-            qmig_out_printf(out, "   **%s:**\n\n",
-                            sec->kind == QMIG_DOC_RETURNS ? "Returns"
-                                                          : "Errors");
-            put_text(gen, out, 3, sec->text);
+        /*
+         * The text of "Returns:" and "Errors:" starts after the tag;
+         * continuation lines keep the comment's indentation, which is
+         * not rST structure (it would make a definition list).
+         */
+        if (sec->kind == QMIG_DOC_RETURNS) {
+            /* The command's "Returns" fact shows it, next to the type. */
+            qmig_out_puts(out, "   .. container:: qmig-returns\n\n");
+            put_description(gen, out, 6, sec->text);
+        } else if (sec->kind == QMIG_DOC_ERRORS) {
+            qmig_out_puts(out, "   **Errors:**\n\n");
+            put_description(gen, out, 3, sec->text);
         } else if (sec->kind == QMIG_DOC_PLAIN) {
             put_text(gen, out, 3, sec->text);
         }
@@ -856,6 +984,60 @@ static void heading(QmigOutput *out, const char *title, char underline)
     qmig_out_puts(out, "\n\n");
 }
 
+/*
+ * What the Side and Handshake facts of capabilities and parameters
+ * mean: one anchor per value (qmig-side-VALUE, qmig-handshake-VALUE),
+ * which the qmig extension links each fact to.  At the start of the
+ * Capabilities section, so that a manual including only some sections
+ * (QEMU's) has it too.
+ */
+static void emit_legend(QmigOutput *out)
+{
+    static const struct {
+        const char *fact, *value, *meaning;
+    } legend[] = {
+        {"side", "source", "Set on the source: only the source's value "
+                           "matters."},
+        {"side", "destination", "Set on the destination: only the "
+                                "destination's value matters."},
+        {"side", "both", "Set on both sides; each side uses its own "
+                         "value."},
+        {"side", "match", "Set on both sides to the same value, or the "
+                          "migration fails or hangs."},
+        {"handshake", "adopt", "The destination takes the source's value, "
+                               "and fails the handshake if it cannot "
+                               "support it."},
+        {"handshake", "intersect", "Enabled only if both sides enable and "
+                                   "support it (a parameter takes the "
+                                   "source's value if the destination "
+                                   "supports it, else its default)."},
+        {"handshake", "local", "Never sent: each side keeps its own "
+                               "value."},
+    };
+    qmig_out_puts(out,
+                  "The *Side* of a capability or parameter says which side "
+                  "of a migration\nsets it; its *Handshake* treatment says "
+                  "how the migration handshake,\nwhen both QEMUs use it, "
+                  "agrees on its value:\n\n"
+                  ".. list-table:: Sides and handshake treatments\n"
+                  "   :name: qmig-legend\n"
+                  "   :header-rows: 1\n"
+                  "   :class: qmig-legend\n"
+                  "   :widths: 25 75\n\n"
+                  "   * - Value\n"
+                  "     - Meaning\n");
+    for (size_t i = 0; i < sizeof(legend) / sizeof(legend[0]); i++) {
+        qmig_out_printf(out,
+                        "   * - .. _qmig-%s-%s:\n\n"
+                        "       %s ``%s``\n"
+                        "     - %s\n",
+                        legend[i].fact, legend[i].value,
+                        legend[i].fact[0] == 's' ? "Side" : "Handshake",
+                        legend[i].value, legend[i].meaning);
+    }
+    qmig_out_puts(out, "\n");
+}
+
 /* "migration" for module "sub/migration.json". */
 static const char *module_title(QmigGen *gen)
 {
@@ -889,8 +1071,11 @@ static void emit_reference(QmigGen *gen)
                     ":ref:`qmig-paramindex`, :ref:`qmig-ruleindex`.\n\n"
                     ".. contents::\n   :local:\n   :depth: 1\n\n",
                     gen->module->name);
-    emit_externals(gen, out);
+    QmigPtrVec declared = {0}, from_text = {0};
+    emit_externals(gen, out, &declared);
+    text_externals = &from_text;
     heading(out, "Capabilities", '-');
+    emit_legend(out);
     emit_cap_graph(gen, out);
     for (size_t i = 0; i < gen->meta->caps.len; i++) {
         emit_capability(gen, out, gen->meta->caps.items[i]);
@@ -927,6 +1112,23 @@ static void emit_reference(QmigGen *gen)
             }
         }
     }
+    text_externals = NULL;
+    /* Types of other modules that only the documentation text names. */
+    QmigPtrVec more = {0};
+    for (size_t i = 0; i < from_text.len; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < declared.len; k++) {
+            seen |= declared.items[k] == from_text.items[i];
+        }
+        if (!seen) {
+            qmig_vec_push(gen->arena, &more, from_text.items[i]);
+        }
+    }
+    if (more.len) {
+        qmig_out_puts(out, "\n.. Types of other modules the text above "
+                           "names.\n\n");
+        emit_external_list(gen, out, &more);
+    }
 }
 
 /* --- rules page -------------------------------------------------------- */
@@ -941,12 +1143,30 @@ static void emit_rules(QmigGen *gen)
                     " DO NOT MODIFY\n\n",
                     gen->sources);
     /* The page that includes this one introduces it. */
+    bool numbered = false;
+    for (size_t i = 0; i < gen->meta->rules.len; i++) {
+        const QmigMetaRule *rule = gen->meta->rules.items[i];
+        numbered |= rule->origin && rule->origin[0] == 'R' &&
+                    isdigit((unsigned char)rule->origin[1]);
+    }
+    if (numbered) {
+        qmig_out_puts(out,
+                      "In the *QEMU origin* column, a leading R-number "
+                      "(such as ``R9``) is the\nnumber of the QEMU check "
+                      "the rule reproduces, in qmig's catalogue of\n"
+                      "QEMU's migration checks (numbered in the order QEMU "
+                      "applies them:\n``migrate_caps_check()``, then "
+                      "``migrate_params_check()`` and\n"
+                      "``migrate_prepare()``); rules that come from one "
+                      "QEMU check share its\nnumber.  The file and function "
+                      "after it are where QEMU makes that check.\n\n");
+    }
     qmig_out_puts(out,
                   ".. list-table::\n"
                   "   :header-rows: 1\n"
                   "   :class: qmig-rules\n"
                   "   :width: 100%\n"
-                  "   :widths: 20 30 30 20\n\n"
+                  "   :widths: auto\n\n"
                   "   * - Rule\n"
                   "     - Invalid when\n"
                   "     - Message\n"

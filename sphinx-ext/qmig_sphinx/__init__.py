@@ -19,7 +19,9 @@ qmig_external_types
     type is known but not linked).
 qmig_external_url
     pattern of the URL of a type declared with qmig:external-type;
-    ``{module}`` and ``{name}`` are substituted.
+    ``{module}``, ``{name}`` and ``{kind}`` (the object type of QEMU's
+    qapi domain: ``object``, ``enum``, ``alternate``; from :kind:,
+    default ``object``) are substituted.
 qmig_graph_fallback
     if true (default) and the ``dot`` program is missing, graphviz
     figures are replaced by their DOT source (see graph.py).
@@ -55,8 +57,19 @@ __version__ = '0.1.0'
 
 logger = logging.getLogger(__name__)
 
+# QEMU's qapi domain anchors an object as KIND-NAMESPACE-MODULE.NAME, where
+# KIND is its object type: object (structs and unions), enum, alternate,
+# command or event (docs/sphinx/qapi_domain.py, make_id()).
 DEFAULT_EXTERNAL_URL = ('https://www.qemu.org/docs/master/interop/'
-                        'qemu-qmp-ref.html#object-QMP-{module}.{name}')
+                        'qemu-qmp-ref.html#{kind}-QMP-{module}.{name}')
+QAPI_KINDS = ('object', 'enum', 'alternate', 'command', 'event')
+
+# The values of the Side and Handshake facts; each links to the anchor
+# qmig-FACT-VALUE (a label) where a page of the project defines it
+# (qmig-gen's reference page has a legend), else it is plain text.
+SIDE_VALUES = ('source', 'destination', 'both', 'match')
+HANDSHAKE_VALUES = ('adopt', 'intersect', 'local')
+LEGEND_ROLES = ('side', 'handshake')
 
 # QAPI built-in types: shown as literals, never cross-referenced.
 BUILTIN_TYPES = frozenset((
@@ -247,6 +260,19 @@ class QmigObject(ObjectDescription):
         return join_nodes([self.xref(reftype, w, optional)
                            for w in _words(value)])
 
+    def legend_ref(self, fact, value):
+        """VALUE of the Side or Handshake fact, linked to its meaning
+        (label qmig-FACT-VALUE) if the project defines it."""
+        value = value.strip()
+        ref = addnodes.pending_xref(
+            '', refdomain='qmig', reftype=fact, reftarget=value,
+            refexplicit=False, refwarn=False, refdoc=self.env.docname)
+        ref['qmig_optional'] = True
+        ref += nodes.inline(value, value,
+                            classes=['qmig-value', 'qmig-' + fact])
+        self.set_source_info(ref)
+        return ref
+
     def literals(self, value):
         return join_nodes([literal(w) for w in _words(value)])
 
@@ -344,9 +370,10 @@ class CapabilityDirective(QmigObject):
         o = self.options
         facts = []
         if o.get('side'):
-            facts.append(('Side', [nodes.Text(o['side'])]))
+            facts.append(('Side', [self.legend_ref('side', o['side'])]))
         if o.get('handshake'):
-            facts.append(('Handshake', [nodes.Text(o['handshake'])]))
+            facts.append(('Handshake',
+                          [self.legend_ref('handshake', o['handshake'])]))
         if o.get('transports'):
             facts.append(('Transports', self.literals(o['transports'])))
         if o.get('requires'):
@@ -399,9 +426,10 @@ class ParameterDirective(QmigObject):
         if o.get('values'):
             facts.append(('Values', self.literals(o['values'])))
         if o.get('side'):
-            facts.append(('Side', [nodes.Text(o['side'])]))
+            facts.append(('Side', [self.legend_ref('side', o['side'])]))
         if o.get('handshake'):
-            facts.append(('Handshake', [nodes.Text(o['handshake'])]))
+            facts.append(('Handshake',
+                          [self.legend_ref('handshake', o['handshake'])]))
         if o.get('capability'):
             facts.append(('Capability',
                           [self.xref('cap', o['capability'].strip())]))
@@ -556,6 +584,51 @@ class CommandDirective(ParentMixin, QmigObject):
             facts.append(('Returns', self.type_ref(o['returns'], optional=False)))
         return self.common_facts(facts)
 
+    def transform_content(self, contentnode):
+        """The description of the return value (``.. container::
+        qmig-returns`` in the content, as qmig-gen writes a "Returns:"
+        section) goes into the Returns fact, after the type: "Returns"
+        is said once."""
+        returns = [child for child in contentnode.children
+                   if isinstance(child, nodes.container)
+                   and 'qmig-returns' in child['classes']]
+        super().transform_content(contentnode)
+        if not returns:
+            return
+        body = None
+        for field_list in contentnode.findall(nodes.field_list):
+            if 'qmig-facts' not in field_list['classes']:
+                continue
+            for field in field_list.children:
+                if field[0].astext() == 'Returns':
+                    body = field[1]
+            break
+        for container in returns:
+            contentnode.remove(container)
+            if body is None:
+                # No return type given: a Returns fact with the text only.
+                field_list = next(
+                    (n for n in contentnode.children
+                     if isinstance(n, nodes.field_list)
+                     and 'qmig-facts' in n['classes']), None)
+                if field_list is None:
+                    field_list = nodes.field_list(classes=['qmig-facts'])
+                    contentnode.insert(0, field_list)
+                body = nodes.field_body()
+                field_list += nodes.field(
+                    '', nodes.field_name('Returns', 'Returns'), body)
+                body.extend(container.children)
+                continue
+            children = list(container.children)
+            first = body.children[0] if body.children else None
+            if (isinstance(first, nodes.paragraph) and children
+                    and isinstance(children[0], nodes.paragraph)):
+                # "[T] – the text" in one paragraph.
+                first += nodes.Text(' – ')
+                first.extend(children[0].children)
+                children = children[1:]
+            body.extend(children)
+
 
 class EventDirective(CommandDirective):
     """A command without returns: the same facts, one option fewer."""
@@ -626,6 +699,7 @@ class ExternalTypeDirective(SphinxDirective):
     required_arguments = 1
     option_spec = {
         'module': directives.unchanged,
+        'kind': _choice(QAPI_KINDS),
         'show': directives.flag,
     }
 
@@ -633,7 +707,8 @@ class ExternalTypeDirective(SphinxDirective):
         name = self.arguments[0].strip()
         module = self.options.get('module', '').strip()
         domain = self.env.get_domain('qmig')
-        domain.note_external(name, module)
+        domain.note_external(name, module,
+                             self.options.get('kind') or 'object')
         if 'show' not in self.options:
             return []
         para = nodes.paragraph(classes=['qmig-external-type'])
@@ -812,8 +887,8 @@ class QmigDomain(Domain):
                            objtype, name, other, location=location)
         self.objects[key] = (self.env.docname, node_id, info)
 
-    def note_external(self, name, module):
-        self.external[name] = (self.env.docname, module)
+    def note_external(self, name, module, kind='object'):
+        self.external[name] = (self.env.docname, module, kind)
 
     def clear_doc(self, docname):
         for key, value in list(self.objects.items()):
@@ -843,9 +918,11 @@ class QmigDomain(Domain):
         if name in mapping:
             return True, mapping[name] or None
         if name in self.external:
-            module = self.external[name][1]
+            entry = self.external[name]
+            module = entry[1]
+            kind = entry[2] if len(entry) > 2 else 'object'
             pattern = config.qmig_external_url or DEFAULT_EXTERNAL_URL
-            return True, pattern.format(module=module, name=name)
+            return True, pattern.format(module=module, name=name, kind=kind)
         return False, None
 
     def _resolve_qapi(self, builder, fromdocname, typ, target, contnode):
@@ -892,8 +969,24 @@ class QmigDomain(Domain):
                 return 'type', ref
         return None, None
 
+    def _resolve_legend(self, builder, fromdocname, typ, target, contnode):
+        """A Side or Handshake value: a link to label qmig-TYP-TARGET,
+        or None if no page defines it."""
+        label = 'qmig-%s-%s' % (typ, target)
+        std = self.env.get_domain('std')
+        found = std.anonlabels.get(label)
+        if not found:
+            return None
+        docname, labelid = found[0], found[1]
+        return make_refnode(builder, fromdocname, docname, labelid,
+                            contnode, '%s: %s' % (typ, target))
+
     def resolve_xref(self, env, fromdocname, builder, typ, target, node,
                      contnode):
+        if typ in LEGEND_ROLES:
+            ref = self._resolve_legend(builder, fromdocname, typ, target,
+                                       contnode)
+            return ref if ref is not None else contnode
         _, ref = self._resolve(builder, fromdocname, typ, target, contnode)
         if ref is None and node.get('qmig_optional'):
             return contnode
@@ -946,7 +1039,7 @@ def setup(app):
     graph.setup(app)
     return {
         'version': __version__,
-        'env_version': 1,
+        'env_version': 2,
         'parallel_read_safe': True,
         'parallel_write_safe': True,
     }

@@ -22,7 +22,10 @@ then runs on the result
   migration.json) documented as an object of the pages: no
   qmig-type-SocketAddress, qmig-type-StrOrNull, etc.; references to
   those types are external links;
-* check-html.py: anchors of the generated pages, internal links.
+* check-html.py: anchors of the generated pages, internal links;
+* check-rendering.py: no defined name left unlinked (in italics), the
+  Returns of each command said once, Side/Handshake values linked to
+  their meaning, channels labelled once.
 
 Every step runs even if an earlier one failed, so that one run reports
 all problems; the exit status is 1 if any step failed.  Any Python can
@@ -41,6 +44,7 @@ PROJECT = os.path.join(HERE, 'minimal-project')
 BUILD_DOCS = os.path.join(SRC_ROOT, 'docs', 'build-docs.py')
 CHECK_FACTS = os.path.join(HERE, 'check-facts.py')
 CHECK_HTML = os.path.join(HERE, 'check-html.py')
+CHECK_RENDERING = os.path.join(HERE, 'check-rendering.py')
 
 
 def step(name, argv, cwd=None):
@@ -99,6 +103,8 @@ def main():
                + sum((['--rst', p] for p in pages), []) + foreign)
     ok &= step('check-html', [sys.executable, CHECK_HTML, html]
                + sum((['--expect-anchors-from', p] for p in pages), []))
+    ok &= step('check-rendering', [sys.executable, CHECK_RENDERING, html]
+               + sum((['--rst', p] for p in pages), []))
     return 0 if ok else 1
 
 

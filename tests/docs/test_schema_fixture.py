@@ -42,6 +42,7 @@ PROJECT = os.path.join(HERE, 'minimal-project')
 BUILD_DOCS = os.path.join(SRC_ROOT, 'docs', 'build-docs.py')
 CHECK_FACTS = os.path.join(HERE, 'check-facts.py')
 CHECK_HTML = os.path.join(HERE, 'check-html.py')
+CHECK_RENDERING = os.path.join(HERE, 'check-rendering.py')
 EXT_DIR = os.environ.get('QMIG_SPHINX_EXT') or os.path.join(SRC_ROOT,
                                                             'sphinx-ext')
 REGENERATE = os.environ.get('QMIG_TEST_REGENERATE') == '1'
@@ -140,6 +141,88 @@ class SchemaFixture(unittest.TestCase):
                 'schema-fixture/golden/%s differs (QMIG_TEST_REGENERATE=1 '
                 'rewrites it)' % name)
 
+    def command_html(self, name):
+        """The HTML of the description of command NAME."""
+        page = read(os.path.join(self.build_clean('html'), 'reference.html'))
+        m = re.search(r'<dt [^>]*id="qmig-command-%s".*?(?=<dl class="qmig '
+                      r'(?!member))' % re.escape(name), page, re.S)
+        self.assertTrue(m, 'no command %s in reference.html' % name)
+        return m.group(0)
+
+    def test_two_line_returns(self):
+        # "Returns:" text continued on an indented line is one paragraph
+        # of the Returns fact, not a definition list.
+        chunk = self.command_html('query-fixture')
+        self.assertNotIn('<dl class="simple">', chunk)
+        self.assertNotRegex(chunk, r'<dt>[^<]*the settings of the fixture')
+        self.assertRegex(
+            chunk, r'>Returns<span class="colon">:</span></dt>\s*<dd[^>]*>'
+            r'<p>.*?MigrationParameters.*? – the settings of the '
+            r'fixture migration, which this\s+sentence continues on a second '
+            r'line\.</p>')
+
+    def test_returns_once(self):
+        chunk = self.command_html('query-fixture')
+        self.assertEqual(len(re.findall(r'Returns', chunk)), 1, chunk)
+        text = read(os.path.join(self.build_clean('text'), 'reference.txt'))
+        m = re.search(r'command query-fixture.*?(?=\nEvents)', text, re.S)
+        self.assertEqual(len(re.findall(r'Returns', m.group(0))), 1,
+                         m.group(0))
+
+    def test_names_link(self):
+        # `name` naming a definition links to it (or to QEMU's QMP
+        # reference, with the anchor kind of QEMU's qapi domain).
+        chunk = self.command_html('query-fixture')
+        self.assertNotIn('<cite>', chunk)
+        for name, href in (
+                ('migrate-fixture', '#qmig-command-migrate-fixture'),
+                ('FIXTURE_DONE', '#qmig-event-FIXTURE_DONE'),
+                ('MigrationParameters', '#qmig-type-MigrationParameters'),
+                ('Endpoint', 'qemu-qmp-ref.html#object-QMP-other.Endpoint'),
+                ('Budget', 'qemu-qmp-ref.html#alternate-QMP-other.Budget')):
+            self.assertRegex(chunk, r'<a [^>]*href="[^"]*%s"[^>]*>'
+                             r'<code[^>]*><span class="pre">%s</span>'
+                             % (re.escape(href), re.escape(name)))
+        proc = run([sys.executable, CHECK_RENDERING,
+                    self.build_clean('html'), '--rst', self.gen])
+        self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
+        self.assertIn(' 0 in italics,', proc.stdout)
+
+    def test_external_kind(self):
+        # qmig:external-type gets the QEMU qapi object type of the type.
+        text = read(self.generated[0])
+        self.assertRegex(text, r'\.\. qmig:external-type:: Endpoint\n'
+                         r'   :module: other\n   :kind: object\n')
+        self.assertRegex(text, r'\.\. qmig:external-type:: Budget\n'
+                         r'   :module: other\n   :kind: alternate\n')
+        page = read(os.path.join(self.build_clean('html'), 'reference.html'))
+        self.assertNotIn('#object-QMP-other.Budget', page)
+
+    def test_channel_graph_labels(self):
+        text = read(self.generated[0])
+        labels = dict(re.findall(r'^       "([^"]+)" \[label="([^"]*)"\];$',
+                                 re.search(r'digraph channels \{.*?\n   \}',
+                                           text, re.S).group(0), re.M))
+        self.assertTrue(labels)
+        for name, label in labels.items():
+            lines = label.split('\\n')
+            self.assertEqual(
+                sum(1 for l in lines if l == name or
+                    l.startswith(name + '/')), 1,
+                'channel %s labelled %r' % (name, label))
+
+    def test_legend(self):
+        # Every Side and Handshake value links to its meaning, on the page.
+        page = read(os.path.join(self.build_clean('html'), 'reference.html'))
+        values = re.findall(r'>(Side|Handshake)<span class="colon">:</span>'
+                            r'</dt>\s*<dd[^>]*><p>(.*?)</p>', page)
+        self.assertTrue(values)
+        for fact, body in values:
+            m = re.match(r'<a [^>]*href="#(qmig-%s-[a-z]+)"' % fact.lower(),
+                         body)
+            self.assertTrue(m, '%s: %s is not a link' % (fact, body))
+            self.assertIn('id="%s"' % m.group(1), page)
+
     def check_facts(self, html):
         return run([sys.executable, CHECK_FACTS, html, '--rst', self.gen,
                     '--foreign-schema', os.path.join(FIXTURE, 'other.json'),
@@ -150,7 +233,7 @@ class SchemaFixture(unittest.TestCase):
         proc = self.check_facts(html)
         self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
         self.assertIn('7 capabilities and parameters, 11 members, '
-                      '1 foreign types, 0 foreign commands and events, '
+                      '2 foreign types, 0 foreign commands and events, '
                       '0 errors', proc.stdout)
         proc = run([sys.executable, CHECK_HTML, html,
                     '--expect-anchors-from', self.gen])
@@ -205,7 +288,8 @@ class SchemaFixture(unittest.TestCase):
              "expected 'bytes/s'"])
         self.assert_fails('side-handshake-since', [
             (self.in_object('qmig-capability-turbo',
-                            r'<p>source</p>'), r'\1<p>both</p>'),
+                            r'(<span class="[^"]*qmig-side[^"]*">)source<'),
+             r'\1\2both<'),
             (self.in_object('qmig-capability-compress',
                             r'<dt class="field-[a-z]+">Handshake.*?</dd>\s*'),
              r'\1'),
