@@ -30,6 +30,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -333,21 +334,62 @@ static int parse_options(int argc, char **argv, Options *o)
     return -1;
 }
 
-static char *read_file(const char *path, size_t *len)
+/* "a FIFO", "a directory"...: the kind of a non-regular file. */
+static const char *file_kind(mode_t mode)
 {
-    FILE *f = fopen(path, "rb");
+    return S_ISFIFO(mode)  ? "a FIFO"
+         : S_ISDIR(mode)   ? "a directory"
+         : S_ISCHR(mode)   ? "a character device"
+         : S_ISBLK(mode)   ? "a block device"
+         : S_ISSOCK(mode)  ? "a socket"
+                           : "an unknown kind of file";
+}
+
+/*
+ * Read the input file @path of option @opt ("--config"...) whole.  Only
+ * a regular file: a FIFO, a terminal or a device can keep a read (or,
+ * for a FIFO, the open itself) waiting without bound, so it is opened
+ * O_NONBLOCK and refused, with what it is, before anything is read.
+ */
+static char *read_file(const char *opt, const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st)) {
+        error_msg("can't read %s file '%s': %s", opt, path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
+            error_msg("can't read %s file '%s': %s", opt, path,
+                      strerror(EISDIR));
+        } else {
+            error_msg("can't read %s file '%s': not a regular file (%s)",
+                      opt, path, file_kind(st.st_mode));
+        }
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
     if (!f) {
-        error_msg("can't read '%s': %s", path,
-                strerror(errno));
+        error_msg("can't read %s file '%s': %s", opt, path, strerror(errno));
+        close(fd);
         return NULL;
     }
     char *buf = malloc(MAX_INPUT + 1);
     size_t n = buf ? fread(buf, 1, MAX_INPUT + 1, f) : 0;
-    bool bad = !buf || ferror(f) || n > MAX_INPUT;
+    int rerr = ferror(f) ? errno : 0;
+    bool bad = !buf || rerr || n > MAX_INPUT;
     fclose(f);
     if (bad) {
-        error_msg("can't read '%s': %s", path,
-                n > MAX_INPUT ? "too large" : "read error");
+        error_msg("can't read %s file '%s': %s", opt, path,
+                  !buf             ? "out of memory"
+                  : n > MAX_INPUT  ? "larger than 16 MiB"
+                  : rerr           ? strerror(rerr)
+                                   : "read error");
         free(buf);
         return NULL;
     }
@@ -413,10 +455,11 @@ static void file_error(const char *file, const char *msg)
  * Parse the JSON file @path (strict, as libqmig reads JSON) into *out;
  * false with a message "PATH:LINE:COL: error: ..." on stderr.
  */
-static bool load_json_file(const char *path, struct json_object **out)
+static bool load_json_file(const char *opt, const char *path,
+                           struct json_object **out)
 {
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = read_file(opt, path, &len);
     *out = NULL;
     if (!text) {
         return false;
@@ -451,7 +494,7 @@ static bool load_json_file(const char *path, struct json_object **out)
 
 static bool load_devices(const char *path, Devices *d)
 {
-    if (!load_json_file(path, &d->doc)) {
+    if (!load_json_file("--devices", path, &d->doc)) {
         return false;
     }
     if (!json_object_is_type(d->doc, json_type_array)) {
@@ -551,20 +594,199 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Connect within @timeout_ms; -1 with a message on failure. */
+/* One address of a resolved name, as the lookup child sends it. */
+typedef struct AddrRecord {
+    int32_t family, socktype, protocol;
+    uint32_t addrlen;
+    struct sockaddr_storage addr;
+} AddrRecord;
+
+#define MAX_ADDRS 64
+
+/* A list of addresses allocated here (never by getaddrinfo()): each
+ * node and its address in one block. */
+static void free_addrs(struct addrinfo *ai)
+{
+    while (ai) {
+        struct addrinfo *next = ai->ai_next;
+        free(ai);
+        ai = next;
+    }
+}
+
+/* The list of @n records @r; NULL when @n is 0 or out of memory. */
+static struct addrinfo *addrs_from_records(const AddrRecord *r, size_t n)
+{
+    struct addrinfo *head = NULL, **tail = &head;
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].addrlen > sizeof(r[i].addr)) {
+            continue;
+        }
+        struct addrinfo *ai = calloc(1, sizeof(*ai) + sizeof(r[i].addr));
+        if (!ai) {
+            free_addrs(head);
+            return NULL;
+        }
+        ai->ai_family = r[i].family;
+        ai->ai_socktype = r[i].socktype;
+        ai->ai_protocol = r[i].protocol;
+        ai->ai_addrlen = r[i].addrlen;
+        ai->ai_addr = (struct sockaddr *)(ai + 1);
+        memcpy(ai->ai_addr, &r[i].addr, r[i].addrlen);
+        *tail = ai;
+        tail = &ai->ai_next;
+    }
+    return head;
+}
+
+/* getaddrinfo()'s list as records; their number. */
+static size_t records_from_addrs(const struct addrinfo *res, AddrRecord *r)
+{
+    size_t n = 0;
+    for (const struct addrinfo *ai = res; ai && n < MAX_ADDRS;
+         ai = ai->ai_next) {
+        if (ai->ai_addrlen <= sizeof(r[n].addr)) {
+            memset(&r[n], 0, sizeof(r[n]));
+            r[n].family = ai->ai_family;
+            r[n].socktype = ai->ai_socktype;
+            r[n].protocol = ai->ai_protocol;
+            r[n].addrlen = (uint32_t)ai->ai_addrlen;
+            memcpy(&r[n].addr, ai->ai_addr, ai->ai_addrlen);
+            n++;
+        }
+    }
+    return n;
+}
+
+/*
+ * Resolve the host and port of tcp: address @a (@flags: AI_PASSIVE or
+ * 0) before @deadline (CLOCK_MONOTONIC ms; @timeout_ms for messages).
+ * A numeric host needs no lookup (AI_NUMERICHOST).  A name is looked
+ * up by getaddrinfo() in a child process, which sends its status and
+ * the addresses back through a pipe: the pipe is polled until the
+ * deadline, and the child killed after it (getaddrinfo() itself has no
+ * timeout, and the resolver's can be far longer than --timeout).
+ * Returns a list for free_addrs(), NULL with a message on failure.
+ */
+static struct addrinfo *resolve(const Addr *a, int flags, int64_t deadline,
+                                int timeout_ms)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = flags | AI_NUMERICHOST};
+    struct addrinfo *res = NULL;
+    static AddrRecord recs[MAX_ADDRS];
+    int32_t status[2] = {0, 0}; /* getaddrinfo()'s result, errno */
+    int r = getaddrinfo(a->host, a->port, &hints, &res);
+    if (r == 0) {
+        size_t n = records_from_addrs(res, recs);
+        freeaddrinfo(res);
+        res = addrs_from_records(recs, n);
+        if (!res) {
+            error_msg("can't resolve the host name '%s': out of memory",
+                      a->host);
+        }
+        return res;
+    }
+    if (r != EAI_NONAME) {
+        error_msg("can't resolve the host name '%s': %s", a->host,
+                  r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+        return NULL;
+    }
+    int p[2];
+    if (pipe2(p, O_CLOEXEC)) {
+        error_msg("pipe: %s", strerror(errno));
+        return NULL;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        error_msg("fork: %s", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return NULL;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        hints.ai_flags = flags;
+        r = getaddrinfo(a->host, a->port, &hints, &res);
+        status[0] = r;
+        status[1] = errno;
+        size_t n = r ? 0 : records_from_addrs(res, recs);
+        if (!r) {
+            freeaddrinfo(res);
+        }
+        bool ok = write(p[1], status, sizeof(status)) ==
+                      (ssize_t)sizeof(status) &&
+                  (!n || write(p[1], recs, n * sizeof(recs[0])) ==
+                             (ssize_t)(n * sizeof(recs[0])));
+        _exit(ok ? 0 : 1);
+    }
+    close(p[1]);
+    /* Read the status and the records until EOF or the deadline. */
+    static uint8_t buf[sizeof(status) + sizeof(recs)];
+    size_t got = 0;
+    bool eof = false, timed_out = false;
+    while (!eof && !timed_out) {
+        int64_t left = deadline - now_ms();
+        struct pollfd pf = {.fd = p[0], .events = POLLIN};
+        int pr = left > 0 ? poll(&pf, 1, (int)left) : 0;
+        if (pr == 0) {
+            timed_out = true;
+        } else if (pr > 0) {
+            ssize_t k = read(p[0], buf + got, sizeof(buf) - got);
+            if (k > 0) {
+                got += (size_t)k;
+            } else if (k == 0 || (errno != EINTR && errno != EAGAIN)) {
+                eof = true;
+            }
+            eof = eof || got == sizeof(buf);
+        } else if (errno != EINTR) {
+            eof = true;
+        }
+    }
+    close(p[0]);
+    if (timed_out) {
+        kill(pid, SIGKILL);
+    }
+    waitpid(pid, NULL, 0);
+    if (timed_out) {
+        error_msg("timed out after %d ms resolving the host name '%s'",
+                  timeout_ms, a->host);
+        return NULL;
+    }
+    if (got < sizeof(status)) {
+        error_msg("can't resolve the host name '%s': the lookup process "
+                  "failed", a->host);
+        return NULL;
+    }
+    memcpy(status, buf, sizeof(status));
+    if (status[0]) {
+        error_msg("can't resolve the host name '%s': %s", a->host,
+                  status[0] == EAI_SYSTEM ? strerror(status[1])
+                                          : gai_strerror(status[0]));
+        return NULL;
+    }
+    size_t n = (got - sizeof(status)) / sizeof(recs[0]);
+    memcpy(recs, buf + sizeof(status), n * sizeof(recs[0]));
+    res = addrs_from_records(recs, n);
+    if (!res) {
+        error_msg("can't resolve the host name '%s': %s", a->host,
+                  n ? "out of memory" : "no address");
+    }
+    return res;
+}
+
+/* Connect within @timeout_ms, name resolution included; -1 with a
+ * message on failure. */
 static int connect_addr(const Addr *a, const char *text, int timeout_ms)
 {
+    int64_t deadline = now_ms() + timeout_ms;
     struct addrinfo *res = NULL;
     if (!a->unix_) {
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
-        int r = getaddrinfo(a->host, a->port, &hints, &res);
-        if (r) {
-            error_msg("%s: %s", text,
-                    gai_strerror(r));
+        res = resolve(a, 0, deadline, timeout_ms);
+        if (!res) {
             return -1;
         }
     }
-    int64_t deadline = now_ms() + timeout_ms;
     int err = 0;
     struct addrinfo *ai = res;
     do {
@@ -578,7 +800,7 @@ static int connect_addr(const Addr *a, const char *text, int timeout_ms)
             a->unix_ ? (const struct sockaddr *)&a->un : ai->ai_addr;
         socklen_t len = a->unix_ ? sizeof(a->un) : ai->ai_addrlen;
         if (connect(fd, sa, len) == 0) {
-            freeaddrinfo(res);
+            free_addrs(res);
             return fd;
         }
         err = errno;
@@ -589,7 +811,7 @@ static int connect_addr(const Addr *a, const char *text, int timeout_ms)
             socklen_t sl = sizeof(err);
             if (r == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 &&
                 err == 0) {
-                freeaddrinfo(res);
+                free_addrs(res);
                 return fd;
             }
             if (r == 0) {
@@ -598,14 +820,14 @@ static int connect_addr(const Addr *a, const char *text, int timeout_ms)
         }
         close(fd);
     } while (ai && (ai = ai->ai_next) != NULL);
-    freeaddrinfo(res);
+    free_addrs(res);
     error_msg("can't connect to %s: %s", text,
             strerror(err));
     return -1;
 }
 
-static int listen_addr(const Addr *a, const char *text, char *bound,
-                       size_t bound_size)
+static int listen_addr(const Addr *a, const char *text, int timeout_ms,
+                       char *bound, size_t bound_size)
 {
     int fd = -1;
     if (a->unix_) {
@@ -617,13 +839,9 @@ static int listen_addr(const Addr *a, const char *text, char *bound,
         }
         snprintf(bound, bound_size, "unix:%s", a->un.sun_path);
     } else {
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-                                 .ai_flags = AI_PASSIVE};
-        struct addrinfo *res = NULL;
-        int r = getaddrinfo(a->host, a->port, &hints, &res);
-        if (r) {
-            error_msg("%s: %s", text,
-                    gai_strerror(r));
+        struct addrinfo *res =
+            resolve(a, AI_PASSIVE, now_ms() + timeout_ms, timeout_ms);
+        if (!res) {
             return -1;
         }
         for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
@@ -636,7 +854,7 @@ static int listen_addr(const Addr *a, const char *text, char *bound,
                 fd = -1;
             }
         }
-        freeaddrinfo(res);
+        free_addrs(res);
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
         char h[NI_MAXHOST], p[NI_MAXSERV];
@@ -935,7 +1153,7 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
 static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
 {
     char bound[512] = "";
-    int lfd = listen_addr(a, o->addr, bound, sizeof(bound));
+    int lfd = listen_addr(a, o->addr, o->timeout_ms, bound, sizeof(bound));
     if (lfd < 0) {
         return 1;
     }
@@ -948,7 +1166,13 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
     if (o->ready_file) {
         char tmp[4096];
         snprintf(tmp, sizeof(tmp), "%s.tmp", o->ready_file);
-        FILE *f = fopen(tmp, "w");
+        /* O_NONBLOCK: a FIFO there must not keep the open waiting. */
+        int rfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK |
+                                O_CLOEXEC, 0644);
+        FILE *f = rfd >= 0 ? fdopen(rfd, "w") : NULL;
+        if (rfd >= 0 && !f) {
+            close(rfd);
+        }
         if (!f || fprintf(f, "%s\n", bound) < 0 || fclose(f) ||
             rename(tmp, o->ready_file)) {
             error_msg("can't write '%s'",
@@ -1111,12 +1335,56 @@ static bool reap_command(const char *command, pid_t pid, int timeout_ms)
     return true;
 }
 
+static void on_alarm(int sig)
+{
+    (void)sig; /* only to interrupt open(2) */
+}
+
+/*
+ * Open the FIFO @path for reading, waiting until @deadline for a writer
+ * to open it: a blocking open(2) returns once one has, and an interval
+ * timer interrupts it (EINTR, no SA_RESTART) every 20 ms to look at the
+ * clock (an interval, not one alarm at the deadline, which could fire
+ * just before open(2) blocks).  The fd is made non-blocking.  -1 with
+ * a message.
+ */
+static int open_fifo_reader(const char *path, int64_t deadline,
+                            int timeout_ms)
+{
+    struct sigaction sa = {.sa_handler = on_alarm}, old_sa;
+    struct itimerval tick = {{0, 20000}, {0, 20000}}, off = {0};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, &old_sa);
+    setitimer(ITIMER_REAL, &tick, NULL);
+    int fd, err;
+    for (;;) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        err = errno;
+        if (fd >= 0 || err != EINTR || now_ms() >= deadline) {
+            break;
+        }
+    }
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old_sa, NULL);
+    if (fd < 0 && err == EINTR) {
+        error_msg("timed out after %d ms: no writer opened the FIFO '%s'",
+                  timeout_ms, path);
+        return -1;
+    }
+    if (fd < 0) {
+        error_msg("can't open '%s': %s", path, strerror(err));
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
 /*
  * open(2) @path for file: within @timeout_ms.  A FIFO's open() blocks
  * until its other end is opened, so every open is O_NONBLOCK: a reader
- * gets the fd at once (the driver then polls, bounded, for the
- * writer's bytes); a writer gets ENXIO while there is no reader and
- * retries until the deadline.  The fd stays non-blocking: the driver
+ * of a FIFO then waits, bounded, for a writer (open_fifo_reader()), so
+ * that a missing writer is told from a silent one; a writer gets ENXIO
+ * while there is no reader and retries until the deadline.  The fd stays non-blocking: the driver
  * polls before every read and write, and a blocking write() of more
  * than a pipe holds would wait without bound.  *@fifo says whether it
  * is one.  -1 with a message.
@@ -1130,6 +1398,12 @@ static int open_within(const char *path, int flags, int timeout_ms,
         if (fd >= 0) {
             struct stat st;
             *fifo = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+            if (*fifo && (flags & O_ACCMODE) == O_RDONLY) {
+                /* Without a writer, every read would say "end of
+                 * stream" and poll() nothing: wait for one first. */
+                close(fd);
+                return open_fifo_reader(path, deadline, timeout_ms);
+            }
             return fd;
         }
         if (errno == EINTR) {
@@ -1343,7 +1617,7 @@ static int run(int argc, char **argv)
     }
 
     size_t len = 0;
-    char *text = read_file(o.config, &len);
+    char *text = read_file("--config", o.config, &len);
     if (!text) {
         return 2;
     }

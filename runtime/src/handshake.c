@@ -1289,9 +1289,9 @@ static bool check_string_member(struct json_object *msg, const char *key,
     return false;
 }
 
-/* The same for an integer member in [0, INT64_MAX]. */
+/* The same for an integer member in [0, @max]. */
 static bool check_uint_member(struct json_object *msg, const char *key,
-                              char *why, size_t size)
+                              uint64_t max, char *why, size_t size)
 {
     struct json_object *v;
     uint64_t n;
@@ -1300,9 +1300,9 @@ static bool check_uint_member(struct json_object *msg, const char *key,
     } else if (!json_object_is_type(v, json_type_int)) {
         snprintf(why, size, "member '%s' is not an integer (got %s)", key,
                  json_kind(v));
-    } else if (!get_uint(v, INT64_MAX, &n)) {
+    } else if (!get_uint(v, max, &n)) {
         snprintf(why, size, "member '%s' is out of range (negative or above "
-                            "%lld)", key, (long long)INT64_MAX);
+                            "%llu)", key, (unsigned long long)max);
     } else {
         return true;
     }
@@ -1334,9 +1334,75 @@ static bool check_hello(struct json_object *msg, char *why, size_t size)
                             "hexadecimal digits");
         return false;
     }
-    return check_uint_member(msg, "target-page-size", why, size) &&
-           check_uint_member(msg, "host-page-size", why, size) &&
+    return check_uint_member(msg, "target-page-size", INT64_MAX, why,
+                             size) &&
+           check_uint_member(msg, "host-page-size", INT64_MAX, why, size) &&
            check_string_member(msg, "uuid", false, SIZE_MAX, why, size);
+}
+
+/*
+ * Parse the frame @fr into *msg and check it with @check; false with
+ * what is wrong in @why (the parser's message for bad JSON).
+ */
+static bool parse_checked(const QmigHsFrame *fr, struct json_object **msg,
+                          bool (*check)(struct json_object *, char *, size_t),
+                          char *why, size_t size)
+{
+    QmigError *perr = NULL;
+    *msg = NULL;
+    if (!qmig__json_parse((const char *)fr->payload, fr->length, msg,
+                          &perr)) {
+        snprintf(why, size, "%s", qmig_error_message(perr));
+        qmig_error_free(perr);
+        return false;
+    }
+    if (!is_object(*msg)) {
+        snprintf(why, size, "not a JSON object (got %s)", json_kind(*msg));
+        return false;
+    }
+    return check(*msg, why, size);
+}
+
+/* The same as check_hello() for ACCEPT (its feature entries apart). */
+static bool check_accept(struct json_object *msg, char *why, size_t size)
+{
+    return check_uint_member(msg, "version", UINT16_MAX, why, size) &&
+           check_array_member(msg, "features", false, SIZE_MAX, why, size) &&
+           check_array_member(msg, "channels", false, MAX_PLAN, why, size);
+}
+
+/* The same for feature entry @e of an ACCEPT: {"id": N, "value": V}. */
+static bool check_accept_feature(struct json_object *e, char *why,
+                                 size_t size)
+{
+    struct json_object *v;
+    if (!is_object(e)) {
+        snprintf(why, size, "not a JSON object (got %s)", json_kind(e));
+        return false;
+    }
+    if (!check_uint_member(e, "id", UINT16_MAX, why, size)) {
+        return false;
+    }
+    if (!has_member(e, "value", &v)) {
+        snprintf(why, size, "member 'value' is missing");
+        return false;
+    }
+    return true;
+}
+
+/* The same for CONFIRM: {"digest": 16 lowercase hexadecimal digits}. */
+static bool check_confirm(struct json_object *msg, char *why, size_t size)
+{
+    uint8_t d[8];
+    if (!check_string_member(msg, "digest", true, MAX_STRING, why, size)) {
+        return false;
+    }
+    if (!hex_decode(get_string(member(msg, "digest")), d, 8)) {
+        snprintf(why, size, "member 'digest' is not 16 lowercase "
+                            "hexadecimal digits");
+        return false;
+    }
+    return true;
 }
 
 static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
@@ -1524,11 +1590,13 @@ static void on_hello(QmigHs *hs, const QmigHsFrame *fr)
 
 static void on_confirm(QmigHs *hs, const QmigHsFrame *fr)
 {
-    struct json_object *msg = parse_msg(fr);
+    struct json_object *msg;
+    char why[256] = "bad member";
+    bool ok = parse_checked(fr, &msg, check_confirm, why, sizeof(why));
     const char *digest = get_string(member(msg, "digest"));
     uint8_t d[8];
-    if (!is_object(msg) || !hex_decode(digest, d, 8)) {
-        add_reason(hs, "malformed CONFIRM message");
+    if (!ok || !is_object(msg) || !hex_decode(digest, d, 8)) {
+        add_reason(hs, "malformed CONFIRM message: %s", why);
         hs->state = QMIG_HS_FAILED;
     } else {
         uint64_t got = 0;
@@ -1576,14 +1644,16 @@ static void on_reasons(QmigHs *hs, const QmigHsFrame *fr, const char *who)
 static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
 {
     const QmigSchemaDesc *schema = hs->schema;
-    struct json_object *msg = parse_msg(fr);
+    struct json_object *msg;
+    char why[256] = "bad member";
+    bool ok = parse_checked(fr, &msg, check_accept, why, sizeof(why));
     struct json_object *feats = member(msg, "features");
     struct json_object *chans = member(msg, "channels");
     uint64_t version;
-    if (!is_object(msg) || !is_array(feats) || !is_array(chans) ||
+    if (!ok || !is_object(msg) || !is_array(feats) || !is_array(chans) ||
         array_length(chans) > MAX_PLAN ||
         !get_uint(member(msg, "version"), UINT16_MAX, &version)) {
-        add_reason(hs, "malformed ACCEPT message");
+        add_reason(hs, "malformed ACCEPT message: %s", why);
         json_object_put(msg);
         fail(hs, QMIG_HS_MSG_ABORT);
         return;
@@ -1607,9 +1677,11 @@ static void on_accept(QmigHs *hs, const QmigHsFrame *fr)
         uint64_t id;
         struct json_object *v; /* NULL: JSON null */
         char key[8];
-        if (!get_uint(member(e, "id"), UINT16_MAX, &id) ||
+        if (!check_accept_feature(e, why, sizeof(why)) ||
+            !get_uint(member(e, "id"), UINT16_MAX, &id) ||
             !has_member(e, "value", &v)) {
-            add_reason(hs, "malformed ACCEPT feature entry %zu", i);
+            add_reason(hs, "malformed ACCEPT message: feature entry %zu: %s",
+                       i, why);
             continue;
         }
         snprintf(key, sizeof(key), "%u", (unsigned)id);

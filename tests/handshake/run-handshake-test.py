@@ -909,8 +909,8 @@ def case_fifo(env):
     --timeout with a clear message instead of blocking in open()."""
     fifo = os.path.join(env.tmp, "stream.fifo")
     os.mkfifo(fifo)
-    for mode, needle in (("listen", "timed out after 1000 ms waiting for "
-                                    "the peer's first message"),
+    for mode, needle in (("listen", "timed out after 1000 ms: no writer "
+                                    "opened the FIFO '%s'" % fifo),
                          ("connect", "timed out after 1000 ms waiting for "
                                      "a reader to open the FIFO")):
         args = WRAPPER + [TOOL, mode, "file:" + fifo, "--config",
@@ -926,7 +926,35 @@ def case_fifo(env):
                "%s: exit %d, no '%s'" % (mode, r.returncode, needle),
                r.stderr)
         expect(stat.S_ISFIFO(os.stat(fifo).st_mode), "the FIFO was removed")
+        expect("peer's first message" not in r.stderr,
+               "%s: blames a peer that never opened the FIFO" % mode,
+               r.stderr)
         print("%s: %s" % (mode, r.stderr.strip()))
+    # A writer that opens the FIFO and stays silent is a silent peer.
+    lproc = subprocess.Popen(WRAPPER + [TOOL, "listen", "file:" + fifo,
+                                        "--config", env.write("d.json", DST),
+                                        "--timeout", "2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    deadline = time.monotonic() + 10 * SLOW
+    wfd = -1
+    while wfd < 0:
+        try:
+            wfd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            if lproc.poll() is not None or time.monotonic() > deadline:
+                lproc.kill()
+                fail("listen never opened the FIFO: %s"
+                     % lproc.communicate(timeout=PROC_TIMEOUT)[1])
+            time.sleep(0.01)
+    try:
+        rc, out, err = finish(lproc)
+    finally:
+        os.close(wfd)
+    expect(rc == 1 and "timed out after 2000 ms waiting for the peer's "
+           "first message" in err and "no writer" not in err,
+           "silent writer: exit %d" % rc, err)
+    print("silent writer: %s" % err.strip())
     # And with both ends: the stream goes through the FIFO.
     lproc = subprocess.Popen(WRAPPER + [TOOL, "listen", "file:" + fifo,
                                         "--config", env.write("d.json", DST),
@@ -941,6 +969,127 @@ def case_fifo(env):
     rc, out, err = finish(lproc)
     expect(r.returncode == 0 and rc == 0, "through the FIFO: exit %d/%d"
            % (r.returncode, rc), r.stderr, err)
+
+
+def case_input_fifo(env):
+    """--config and --devices naming a FIFO without a writer (or another
+    non-regular file): refused at once, saying what it is, instead of
+    blocking in open() or read() forever."""
+    fifo = os.path.join(env.tmp, "input.fifo")
+    os.mkfifo(fifo)
+    cfg = env.write("c.json", {"capabilities": {}, "parameters": {}})
+    for mode, addr in (("connect", "tcp:127.0.0.1:1"),
+                       ("listen", "tcp:127.0.0.1:0")):
+        for opt, args, what in (
+                ("--config", ["--config", fifo], fifo),
+                ("--devices", ["--config", cfg, "--devices", fifo], fifo),
+                ("--devices", ["--config", cfg, "--devices", "/dev/null"],
+                 "/dev/null")):
+            argv = WRAPPER + [TOOL, mode, addr, "--timeout", "1"] + args
+            try:
+                r = subprocess.run(argv, capture_output=True, text=True,
+                                   timeout=15 * SLOW)
+            except subprocess.TimeoutExpired:
+                fail("%s %s %s: hung" % (mode, opt, what))
+            check_wrapper(r.returncode, r.stderr, mode)
+            kind = "a FIFO" if what == fifo else "a character device"
+            want = ("qmig-handshake: error: can't read %s file '%s': not a "
+                    "regular file (%s)\n" % (opt, what, kind))
+            expect(r.returncode == 2 and r.stderr == want,
+                   "%s %s %s: exit %d, want %r" % (mode, opt, what,
+                                                  r.returncode, want),
+                   r.stderr)
+            print(r.stderr.strip())
+
+
+NO_SUCH_HOST = "qmig-no-such-host.invalid"
+
+
+def resolve_runs(env, timeout_needle_only):
+    """connect and listen on tcp:NO_SUCH_HOST with --timeout 1: exit 1
+    and a message naming the host, the timeout's when
+    @timeout_needle_only, else the timeout's or the resolver's."""
+    cfg = env.write("c.json", {"capabilities": {}, "parameters": {}})
+    timed_out = ("qmig-handshake: error: timed out after 1000 ms resolving "
+                 "the host name '%s'\n" % NO_SUCH_HOST)
+    failed = ("qmig-handshake: error: can't resolve the host name '%s': "
+              % NO_SUCH_HOST)
+    for mode, port in (("connect", 1), ("listen", 0)):
+        argv = WRAPPER + [TOOL, mode, "tcp:%s:%d" % (NO_SUCH_HOST, port),
+                          "--config", cfg, "--timeout", "1"]
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True,
+                               timeout=15 * SLOW)
+        except subprocess.TimeoutExpired:
+            fail("%s: name resolution hung past --timeout" % mode)
+        check_wrapper(r.returncode, r.stderr, mode)
+        ok = r.stderr == timed_out or (
+            not timeout_needle_only and r.stderr.startswith(failed) and
+            r.stderr.count("\n") == 1)
+        expect(r.returncode == 1 and ok, "%s: exit %d, not one clear "
+               "message" % (mode, r.returncode), r.stderr)
+        print("%s: %s" % (mode, r.stderr.strip()))
+
+
+def case_resolve(env):
+    """A host name that cannot be resolved: a clean failure within
+    --timeout, whatever the sandbox's DNS does.  Then, where a user and
+    network namespace can be made, again with a DNS server that never
+    answers (/etc/resolv.conf bind-mounted to 127.0.0.1, where a UDP
+    socket swallows the queries): it must time out at --timeout."""
+    resolve_runs(env, False)
+    unshare = "/usr/bin/unshare"
+    if not os.path.exists(unshare):
+        print("no unshare: silent DNS server not tried")
+        return
+    try:
+        r = subprocess.run([unshare, "-rmn", sys.executable,
+                            os.path.abspath(__file__), TOOL,
+                            "resolve-silent-dns", TRANSPORT],
+                           env=dict(os.environ, QMIG_PARENT_MNT_NS=os.readlink(
+                               "/proc/self/ns/mnt")),
+                           capture_output=True, text=True,
+                           timeout=60 * SLOW)
+    except subprocess.TimeoutExpired:
+        fail("silent DNS server: hung")
+    print(r.stdout.strip())
+    if r.returncode == 77 or (r.returncode != 0 and
+                              "resolve-silent-dns" not in r.stdout):
+        print("silent DNS server not tried (no namespaces here): %s"
+              % r.stderr.strip())
+        return
+    expect(r.returncode == 0, "silent DNS server: exit %d" % r.returncode,
+           r.stderr)
+
+
+def case_resolve_silent_dns(env):
+    """Run by case_resolve inside `unshare -rmn`: exit 77 when the setup
+    is not possible."""
+    print("resolve-silent-dns: in a namespace")
+    # Never bind-mount over the real /etc/resolv.conf: only in a mount
+    # namespace of its own.
+    if os.environ.get("QMIG_PARENT_MNT_NS", "/") in (
+            "/", os.readlink("/proc/self/ns/mnt")):
+        print("not in a mount namespace of its own")
+        sys.exit(77)
+    try:
+        import fcntl
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        # SIOCSIFFLAGS lo IFF_UP|IFF_RUNNING: the namespace's loopback.
+        fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", 0x41, b""))
+        s.close()
+        conf = os.path.join(env.tmp, "resolv.conf")
+        with open(conf, "w") as f:
+            f.write("nameserver 127.0.0.1\noptions timeout:30 attempts:2\n")
+        subprocess.run(["mount", "--bind", conf, "/etc/resolv.conf"],
+                       check=True, capture_output=True, timeout=30)
+        dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        dns.bind(("127.0.0.1", 53))
+    except (OSError, subprocess.SubprocessError) as e:
+        print("setup failed: %s" % e)
+        sys.exit(77)
+    resolve_runs(env, True)
+    dns.close()
 
 
 def case_messages(env):
@@ -1010,6 +1159,9 @@ CASES = {
     "stdout-full": case_stdout_full,
     "fifo": case_fifo,
     "messages": case_messages,
+    "input-fifo": case_input_fifo,
+    "resolve": case_resolve,
+    "resolve-silent-dns": case_resolve_silent_dns,
 }
 
 if __name__ == "__main__":

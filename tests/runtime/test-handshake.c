@@ -947,6 +947,127 @@ static void test_hello_malformed_members(void **state)
     qmig_config_clear(&dst.cfg);
 }
 
+#define ACCEPT_OK "\"version\":2,\"features\":[],\"channels\":[]"
+
+/* A malformed ACCEPT says which member is wrong, and why. */
+static void test_accept_malformed_members(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *payload, *reason;
+    } cases[] = {
+        {"[]", "not a JSON object (got an array)"},
+        {"{", "invalid JSON at line 1, column 2: unexpected end of input"},
+        {"{\"features\":[],\"channels\":[]}",
+         "member 'version' is missing"},
+        {"{\"version\":\"2\",\"features\":[],\"channels\":[]}",
+         "member 'version' is not an integer (got a string)"},
+        {"{\"version\":65536,\"features\":[],\"channels\":[]}",
+         "member 'version' is out of range (negative or above 65535)"},
+        {"{\"version\":-2,\"features\":[],\"channels\":[]}",
+         "member 'version' is out of range (negative or above 65535)"},
+        {"{\"version\":2,\"channels\":[]}", "member 'features' is missing"},
+        {"{\"version\":2,\"features\":{},\"channels\":[]}",
+         "member 'features' is not an array (got an object)"},
+        {"{\"version\":2,\"features\":[]}", "member 'channels' is missing"},
+        {"{\"version\":2,\"features\":[],\"channels\":null}",
+         "member 'channels' is not an array (got null)"},
+    };
+    Side src;
+    side_init(&src, QMIG_SIDE_SOURCE);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        QmigHs *hs = feed_frame(&src, 2, QMIG_HS_MSG_ACCEPT,
+                                cases[i].payload);
+        assert_int_equal(qmig_hs_state(hs), QMIG_HS_FAILED);
+        assert_int_equal(qmig_hs_n_reasons(hs), 1);
+        char want[512];
+        snprintf(want, sizeof(want), "malformed ACCEPT message: %s",
+                 cases[i].reason);
+        assert_string_equal(qmig_hs_reason(hs, 0), want);
+        qmig_hs_free(hs);
+    }
+    /* A bad feature entry: named by its index, with what is wrong. */
+    static const struct {
+        const char *entries, *reason;
+    } entries[] = {
+        {"[5]", "feature entry 0: not a JSON object (got an integer)"},
+        {"[{\"value\":true}]", "feature entry 0: member 'id' is missing"},
+        {"[{\"id\":\"1\",\"value\":true}]",
+         "feature entry 0: member 'id' is not an integer (got a string)"},
+        {"[{\"id\":70000,\"value\":true}]",
+         "feature entry 0: member 'id' is out of range (negative or above "
+         "65535)"},
+        {"[{\"id\":1,\"value\":true},{\"id\":2}]",
+         "feature entry 1: member 'value' is missing"},
+    };
+    for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+        char payload[256], want[512];
+        snprintf(payload, sizeof(payload),
+                 "{\"version\":2,\"features\":%s,\"channels\":[]}",
+                 entries[i].entries);
+        QmigHs *hs = feed_frame(&src, 2, QMIG_HS_MSG_ACCEPT, payload);
+        assert_int_equal(qmig_hs_state(hs), QMIG_HS_FAILED);
+        snprintf(want, sizeof(want), "malformed ACCEPT message: %s",
+                 entries[i].reason);
+        if (!has_reason(hs, want)) {
+            dump_reasons(hs, "source");
+            fail_msg("entries %s: no '%s'", entries[i].entries, want);
+        }
+        qmig_hs_free(hs);
+    }
+    /* The well-formed skeleton is not called malformed. */
+    QmigHs *hs = feed_frame(&src, 2, QMIG_HS_MSG_ACCEPT, "{" ACCEPT_OK "}");
+    assert_false(has_reason(hs, "malformed"));
+    qmig_hs_free(hs);
+    qmig_config_clear(&src.cfg);
+}
+
+/* A malformed CONFIRM says what is wrong with its digest. */
+static void test_confirm_malformed_members(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *payload, *reason;
+    } cases[] = {
+        {"[]", "not a JSON object (got an array)"},
+        {"{\"digest\":\"0000000000000000\"",
+         "invalid JSON at line 1, column 29: unexpected end of input"},
+        {"{}", "member 'digest' is missing"},
+        {"{\"digest\":5}", "member 'digest' is not a string (got an "
+                          "integer)"},
+        {"{\"digest\":\"00\"}", "member 'digest' is not 16 lowercase "
+                                "hexadecimal digits"},
+        {"{\"digest\":\"000000000000000G\"}", "member 'digest' is not 16 "
+                                              "lowercase hexadecimal digits"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        Side src, dst;
+        pair_init(&src, &dst);
+        Msg hello;
+        QmigHs *d = receiver(&src, &dst, 0, false, &hello);
+        qmig_hs_feed(d, hello.data, hello.len, NULL);
+        free(hello.data);
+        Msg accept = take(d);
+        free(accept.data);
+        assert_int_equal(qmig_hs_state(d), QMIG_HS_WAITING);
+        size_t len;
+        uint8_t *f = qmig_hs_frame_encode(2, QMIG_HS_MSG_CONFIRM,
+                                          cases[i].payload,
+                                          strlen(cases[i].payload), &len,
+                                          NULL);
+        assert_false(qmig_hs_feed(d, f, len, NULL));
+        free(f);
+        assert_int_equal(qmig_hs_state(d), QMIG_HS_FAILED);
+        assert_int_equal(qmig_hs_n_reasons(d), 1);
+        char want[512];
+        snprintf(want, sizeof(want), "malformed CONFIRM message: %s",
+                 cases[i].reason);
+        assert_string_equal(qmig_hs_reason(d, 0), want);
+        qmig_hs_free(d);
+        pair_clear(&src, &dst);
+    }
+}
+
 /*
  * The peer's text in reasons is escaped: a REJECT reason or a HELLO
  * machine type with a newline or an escape sequence cannot fake a line
@@ -1705,6 +1826,8 @@ int main(void)
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_confirm_mismatch),
         cmocka_unit_test(test_hello_malformed_members),
+        cmocka_unit_test(test_accept_malformed_members),
+        cmocka_unit_test(test_confirm_malformed_members),
         cmocka_unit_test(test_peer_text_escaped),
         cmocka_unit_test(test_channel_header),
         cmocka_unit_test(test_channel_map),
