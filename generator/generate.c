@@ -5,20 +5,39 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cname.h"
 #include "gen.h"
 
-bool qmig_prefix_is_valid(const char *prefix)
+const char *qmig_prefix_problem(const char *prefix)
 {
+    static const char charset[] = "it may use only ASCII letters, digits, "
+                                  "'_' and '-', and must start with a letter";
+    unsigned char first = (unsigned char)prefix[0];
+    if (!first) {
+        return "it must not be empty (it starts every file name and "
+               "C symbol)";
+    }
+    if (first >= 128 || !isalpha(first)) {
+        return charset;
+    }
+    size_t len = 0; /* without trailing separators */
     for (const char *p = prefix; *p; p++) {
-        bool ok = isalpha((unsigned char)*p) || strchr("_.-", *p) ||
-                  (p != prefix && isdigit((unsigned char)*p));
-        if (!ok || (unsigned char)*p >= 128) {
-            return false;
+        unsigned char c = (unsigned char)*p;
+        if (c >= 128 || !(isalnum(c) || c == '_' || c == '-')) {
+            return charset;
+        }
+        if (isalnum(c)) {
+            len = (size_t)(p - prefix) + 1;
         }
     }
-    return true;
+    if (len == 4 && !strncasecmp(prefix, "qmig", 4)) {
+        return "its C names (qmig_*, Qmig*, QMIG_*) would clash with "
+               "libqmig's own; use a longer prefix such as "
+               "'" QMIG_DEFAULT_PREFIX "'";
+    }
+    return NULL;
 }
 
 /* "qmig-migration-" -> "QmigMigration": each word capitalised. */

@@ -24,8 +24,16 @@ typedef struct QmigGenOptions {
 /* Default --prefix. */
 #define QMIG_DEFAULT_PREFIX "qmig-migration-"
 
-/* Whether @prefix may be used: [A-Za-z_.-][A-Za-z0-9_.-]* as in QEMU. */
-bool qmig_prefix_is_valid(const char *prefix);
+/*
+ * Why @prefix cannot be used, or NULL if it can.  The prefix starts the
+ * output file names (PREFIXtypes.h) and, mapped to C (qmig_c_name(),
+ * '-' to '_'), every generated symbol (prefix_*, Prefix*, PREFIX_*), so
+ * it is [A-Za-z][A-Za-z0-9_-]*: not empty, no '/', not hidden ('.'),
+ * and its C form starts like an identifier that is not reserved.  Its
+ * words must not be just "qmig": that is libqmig's own namespace
+ * (qmig_config_init(), QmigConfig, QMIG_HANDSHAKE_H).
+ */
+const char *qmig_prefix_problem(const char *prefix);
 
 /*
  * Fill @outputs from @schema and @meta (NULL: no metadata, so no C

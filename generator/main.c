@@ -1,10 +1,14 @@
 /*
  * main.c - the qmig-gen command line.
  */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "compat.h"
 #include "dump.h"
@@ -45,7 +49,9 @@ static const char usage_text[] =
     "                    spacing, completeness, section order and kinds)\n"
     "  -o, --output-dir DIR   generate: where outputs go\n"
     "  --prefix P        generate: file and symbol prefix (default "
-    "'" QMIG_DEFAULT_PREFIX "')\n"
+    "'" QMIG_DEFAULT_PREFIX "');\n"
+    "                    ASCII letters, digits, '_' and '-', starting with\n"
+    "                    a letter\n"
     "  --module NAME     generate: only what module NAME defines (e.g.\n"
     "                    'migration' over QEMU's qapi-schema.json)\n"
     "  --target qmig|qemu  generate: 'qmig' (default) writes the C API over\n"
@@ -55,6 +61,7 @@ static const char usage_text[] =
     "                    API (docs/generated-qemu.rst)\n"
     "  --list-outputs    generate: print the output paths, write nothing\n"
     "  --depfile FILE    generate: also write a Make-style dependency file\n"
+    "                    (an output too: a run writes all or nothing)\n"
     "  --features-old DIR, --features-new DIR\n"
     "                    compat: migration metadata of OLD and NEW; with\n"
     "                    both, the migration rules apply too\n"
@@ -72,7 +79,8 @@ static const char usage_text[] =
     "compat: 0 compatible, 1 incompatible (an unwaived breaking finding),\n"
     "2 tool or input errors.\n"
     "Diagnostics: FILE:LINE[:COL]: error: MESSAGE, preceded by the include\n"
-    "chain and the definition they occur in.\n";
+    "chain and the definition they occur in; qmig-gen: error: MESSAGE for\n"
+    "errors without a source location.\n";
 
 typedef struct Options {
     const char *command;
@@ -96,12 +104,87 @@ typedef struct Options {
     bool list_outputs;
 } Options;
 
-static int usage_error(const char *fmt, const char *arg)
+/*
+ * Messages: "qmig-gen: error: MESSAGE" without a source location,
+ * "FILE:LINE[:COL]: error: MESSAGE" (the front end's) with one.
+ */
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
-    fprintf(stderr, "qmig-gen: ");
-    fprintf(stderr, fmt, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "qmig-gen: error: ");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fprintf(stderr, "\nTry 'qmig-gen --help' for more information.\n");
     return QMIG_EXIT_USAGE;
+}
+
+/* errno of the first lost write to standard output, else 0. */
+static int stdout_errno;
+
+/*
+ * After printing to stdout: flush, and remember whether anything was
+ * lost.  Called right after each printing step, while errno still says
+ * why a write failed (stdio sets the error flag, not a code).
+ */
+static void check_stdout(void)
+{
+    if (stdout_errno) {
+        return;
+    }
+    int saved = errno;
+    if (fflush(stdout) != 0) {
+        stdout_errno = errno ? errno : EIO;
+    } else if (ferror(stdout)) {
+        stdout_errno = saved ? saved : EIO;
+    }
+}
+
+/* The exit status, once stdout is closed: 2 if any output was lost. */
+static int finish(int status)
+{
+    check_stdout();
+    /* EBADF: stdout was closed, and nothing was written to it. */
+    if (!stdout_errno && fclose(stdout) != 0 && errno != EBADF) {
+        stdout_errno = errno ? errno : EIO;
+    }
+    if (stdout_errno) {
+        fprintf(stderr, "qmig-gen: error: cannot write standard output: "
+                        "%s\n", strerror(stdout_errno));
+        return QMIG_EXIT_USAGE;
+    }
+    return status;
+}
+
+/*
+ * Whether the input file @path, a @kind ("waivers file", ...), can be
+ * read; else a message naming its kind.  The loaders would call any
+ * such file a schema or metadata file.
+ */
+static bool readable_file(const char *kind, const char *path)
+{
+    struct stat st;
+    const char *reason = NULL;
+    FILE *f = NULL;
+    if (stat(path, &st) < 0) {
+        reason = strerror(errno);
+    } else if (S_ISDIR(st.st_mode)) {
+        reason = strerror(EISDIR);
+    } else if (!S_ISREG(st.st_mode)) {
+        reason = "not a regular file";
+    } else if (!(f = fopen(path, "rb"))) {
+        reason = strerror(errno);
+    }
+    if (f) {
+        fclose(f);
+    }
+    if (reason) {
+        fprintf(stderr, "qmig-gen: error: can't read %s '%s': %s\n", kind,
+                path, reason);
+    }
+    return !reason;
 }
 
 typedef struct ValueOption {
@@ -162,9 +245,11 @@ static int parse_options(int argc, char **argv, Options *opts)
         }
         if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
             fputs(usage_text, stdout);
+            check_stdout();
             return QMIG_EXIT_OK;
         } else if (!strcmp(arg, "--version")) {
             printf("qmig-gen %s\n", QMIG_VERSION);
+            check_stdout();
             return QMIG_EXIT_OK;
         } else if (!strcmp(arg, "--legacy")) {
             opts->legacy = true;
@@ -257,10 +342,10 @@ static int check_options(const Options *opts)
         strcmp(opts->target, "qemu")) {
         return usage_error("--target '%s': use qmig or qemu", opts->target);
     }
-    if (opts->prefix && !qmig_prefix_is_valid(opts->prefix)) {
-        return usage_error("--prefix '%s' may use only letters, digits, "
-                           "'_', '.' and '-', and not start with a digit",
-                           opts->prefix);
+    const char *problem = opts->prefix ? qmig_prefix_problem(opts->prefix)
+                                       : NULL;
+    if (problem) {
+        return usage_error("--prefix '%s': %s", opts->prefix, problem);
     }
     return -1;
 }
@@ -273,7 +358,7 @@ static int run_generate(QmigFrontEnd *fe, const Options *opts)
         size_t n = strlen(opts->schema) + strlen(opts->features) + 8;
         buf = malloc(n);
         if (!buf) {
-            fprintf(stderr, "qmig-gen: out of memory\n");
+            fprintf(stderr, "qmig-gen: error: out of memory\n");
             return QMIG_EXIT_USAGE;
         }
         snprintf(buf, n, "%s and %s", opts->schema, opts->features);
@@ -287,8 +372,12 @@ static int run_generate(QmigFrontEnd *fe, const Options *opts)
                       ? QMIG_TARGET_QEMU
                       : QMIG_TARGET_QMIG,
     };
+    errno = 0;
     int status = qmig_front_end_generate(fe, &gen, opts->output_dir,
                                          opts->depfile, opts->list_outputs);
+    if (opts->list_outputs) {
+        check_stdout();
+    }
     free(buf);
     return status;
 }
@@ -310,7 +399,12 @@ static QmigFrontEnd *load_side(const Options *opts, const char *spec,
     if (features) {
         qmig_front_end_set_features(fe, features);
     }
-    qmig_front_end_set_legacy(fe, opts->legacy);
+    /*
+     * compat compares interfaces: it reads either side in the language
+     * of any release from 4.2 on, and doc comments (which the interface
+     * does not include) cannot stop it.
+     */
+    qmig_front_end_set_legacy(fe, true);
     int rc = qmig_front_end_run(fe, path, opts->pragma);
     if (rc != QMIG_EXIT_OK) {
         if (qmig_front_end_error(fe)) {
@@ -331,8 +425,14 @@ static int run_compat(const Options *opts)
 {
     if (opts->list_rules) {
         qmig_compat_list_rules(stdout);
-        return fflush(stdout) == 0 && !ferror(stdout) ? QMIG_EXIT_OK
-                                                      : QMIG_EXIT_USAGE;
+        check_stdout();
+        return QMIG_EXIT_OK;
+    }
+    if (opts->waivers && !readable_file("waivers file", opts->waivers)) {
+        return QMIG_EXIT_USAGE;
+    }
+    if (opts->pragma && !readable_file("pragma file", opts->pragma)) {
+        return QMIG_EXIT_USAGE;
     }
     int status = QMIG_EXIT_OK;
     QmigGitSource old_git = {0}, new_git = {0};
@@ -343,6 +443,18 @@ static int run_compat(const Options *opts)
                                               &status)
                                   : NULL;
     if (old_fe && new_fe) {
+        /*
+         * The report goes to memory first, then to stdout here, where a
+         * failed write is reported (finish()) with its reason.
+         */
+        char *report = NULL;
+        size_t report_len = 0;
+        FILE *out = open_memstream(&report, &report_len);
+        if (!out) {
+            fprintf(stderr, "qmig-gen: error: out of memory\n");
+            status = QMIG_EXIT_USAGE;
+            goto done;
+        }
         QmigCompatOptions copts = {
             .include_unstable = opts->include_unstable,
             .module = opts->module,
@@ -355,8 +467,15 @@ static int run_compat(const Options *opts)
         status = qmig_compat_run(
             qmig_front_end_schema(old_fe), qmig_front_end_metadata(old_fe),
             qmig_front_end_schema(new_fe), qmig_front_end_metadata(new_fe),
-            opts->schema, opts->schema2, &copts, stdout, stderr);
+            opts->schema, opts->schema2, &copts, out, stderr);
+        if (fclose(out) == 0) {
+            errno = 0;
+            fwrite(report, 1, report_len, stdout);
+            check_stdout();
+        }
+        free(report);
     }
+done:
     qmig_front_end_free(old_fe);
     qmig_front_end_free(new_fe);
     qmig_git_cleanup(&old_git);
@@ -364,7 +483,7 @@ static int run_compat(const Options *opts)
     return status;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     Options opts = {0};
     int status = parse_options(argc, argv, &opts);
@@ -377,6 +496,9 @@ int main(int argc, char **argv)
     if (!strcmp(opts.command, "compat")) {
         return run_compat(&opts);
     }
+    if (opts.pragma && !readable_file("pragma file", opts.pragma)) {
+        return QMIG_EXIT_USAGE;
+    }
     QmigFrontEnd *fe = qmig_front_end_new();
     if (opts.features) {
         qmig_front_end_set_features(fe, opts.features);
@@ -384,14 +506,12 @@ int main(int argc, char **argv)
     qmig_front_end_set_legacy(fe, opts.legacy);
     status = qmig_front_end_run(fe, opts.schema, opts.pragma);
     if (status == QMIG_EXIT_OK && !strcmp(opts.command, "dump")) {
+        errno = 0;
         qmig_dump_schema(stdout, qmig_front_end_schema(fe));
         if (qmig_front_end_metadata(fe)) {
             qmig_dump_metadata(stdout, qmig_front_end_metadata(fe));
         }
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            fprintf(stderr, "qmig-gen: error: cannot write output\n");
-            status = QMIG_EXIT_USAGE;
-        }
+        check_stdout();
     } else if (status == QMIG_EXIT_OK && !strcmp(opts.command, "generate")) {
         status = run_generate(fe, &opts);
     }
@@ -405,4 +525,15 @@ int main(int argc, char **argv)
     }
     qmig_front_end_free(fe);
     return status;
+}
+
+int main(int argc, char **argv)
+{
+    /*
+     * Past a file size limit (ulimit -f), write() then fails with EFBIG,
+     * which is reported like any write error, instead of killing us
+     * between two outputs.
+     */
+    signal(SIGXFSZ, SIG_IGN);
+    return finish(run(argc, argv));
 }

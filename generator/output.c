@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -106,24 +107,93 @@ static const char *join(QmigArena *arena, const char *dir, const char *name)
                              dir[len - 1] == '/' ? "" : "/", name);
 }
 
-/* mkdir -p of the directory part of @path. */
-static bool make_parents(QmigArena *arena, const char *path,
-                         const char **error)
+void qmig_outputs_list(const QmigOutputSet *set, const char *dir, FILE *out)
 {
-    char *copy = qmig_arena_strdup(arena, path);
-    for (char *p = copy + 1; *p; p++) {
-        if (*p != '/') {
-            continue;
-        }
-        *p = '\0';
-        if (mkdir(copy, 0777) < 0 && errno != EEXIST) {
-            *error = qmig_arena_printf(arena, "can't create directory '%s': "
-                                       "%s", copy, strerror(errno));
+    for (size_t i = 0; i < set->outputs.len; i++) {
+        const QmigOutput *o = set->outputs.items[i];
+        fprintf(out, "%s\n", join(set->arena, dir, o->name));
+    }
+}
+
+/*
+ * One file name in a dependency file, as both GNU make and ninja read
+ * it back (ninja's depfile_parser.in.cc, make's find_char_unquote()):
+ * a blank is escaped with a backslash, and the backslashes before it
+ * doubled; '#' is "\#"; '$' is "$$".  Other backslashes stand for
+ * themselves.  False for what the two cannot both read: newlines, tabs,
+ * a backslash before '#' (make halves such backslashes, ninja does
+ * not), or at the end of the name (it would escape the separator).
+ */
+static bool depfile_name(QmigOutput *out, const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || name[len - 1] == '\\') {
+        return false;
+    }
+    for (const char *p = name; *p; p++) {
+        switch (*p) {
+        case '\n':
+        case '\r':
+        case '\t':
             return false;
+        case ' ':
+            for (const char *q = p; q > name && q[-1] == '\\'; q--) {
+                qmig_out_puts(out, "\\");
+            }
+            qmig_out_puts(out, "\\");
+            break;
+        case '#':
+            if (p > name && p[-1] == '\\') {
+                return false;
+            }
+            qmig_out_puts(out, "\\");
+            break;
+        case '$':
+            qmig_out_puts(out, "$");
+            break;
+        default:
+            break;
         }
-        *p = '/';
+        char c[2] = {*p, '\0'};
+        qmig_out_puts(out, c);
     }
     return true;
+}
+
+/* Every output depends on every input; NULL with *error if impossible. */
+static const QmigOutput *depfile_text(const QmigOutputSet *set,
+                                      const char *dir, const char *depfile,
+                                      const QmigPtrVec *inputs,
+                                      const char **error)
+{
+    QmigOutputSet tmp = {.arena = set->arena};
+    QmigOutput *out = qmig_output_new(&tmp, depfile);
+    for (size_t i = 0; i < set->outputs.len + inputs->len; i++) {
+        const char *name =
+            i < set->outputs.len
+                ? join(set->arena, dir,
+                       ((const QmigOutput *)set->outputs.items[i])->name)
+                : inputs->items[i - set->outputs.len];
+        if (i == set->outputs.len) {
+            qmig_out_puts(out, ":");
+        }
+        if (i > 0) {
+            qmig_out_puts(out, " \\\n  ");
+        }
+        if (!depfile_name(out, name)) {
+            *error = qmig_arena_printf(
+                set->arena, "cannot write dependency file '%s': make and "
+                "ninja cannot both read the file name '%s' (it has a "
+                "newline, a tab, or a backslash at its end or before '#')",
+                depfile, name);
+            return NULL;
+        }
+    }
+    if (!inputs->len) {
+        qmig_out_puts(out, ":");
+    }
+    qmig_out_puts(out, "\n");
+    return out;
 }
 
 static bool same_content(const char *path, const char *text, size_t len)
@@ -145,89 +215,200 @@ static bool same_content(const char *path, const char *text, size_t len)
         same = pos + n <= len && !memcmp(buf, text + pos, n);
         pos += n;
     }
+    same = same && !ferror(f);
     fclose(f);
     return same && pos == len;
 }
 
-/* Write via a temporary file and rename(), so readers never see half. */
-static bool write_atomically(QmigArena *arena, const char *path,
-                             const char *text, size_t len, const char **error)
+/* One file of a run: its destination, content and temporary. */
+typedef struct Pending {
+    const char *kind; /* "output", "dependency file" */
+    const char *path;
+    const char *text;
+    size_t len;
+    const char *tmp; /* the complete temporary, once written */
+} Pending;
+
+/* State of one all-or-nothing write. */
+typedef struct Batch {
+    QmigArena *arena;
+    QmigPtrVec pending; /* Pending *, the files whose content changes */
+    QmigPtrVec made;    /* const char *, directories this run created */
+    const char *error;
+} Batch;
+
+static bool fail(Batch *b, const Pending *p, const char *what, int err)
 {
-    const char *tmp = qmig_arena_printf(arena, "%s.tmp%ld", path,
-                                        (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        *error = qmig_arena_printf(arena, "can't write '%s': %s", tmp,
-                                   strerror(errno));
-        return false;
-    }
-    bool ok = fwrite(text, 1, len, f) == len;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) < 0) {
-        *error = qmig_arena_printf(arena, "can't write '%s': %s", path,
-                                   strerror(errno ? errno : EIO));
-        unlink(tmp);
-        return false;
+    b->error = qmig_arena_printf(b->arena, "cannot write %s '%s': %s%s",
+                                 p->kind, p->path, what ? what : "",
+                                 what ? "" : strerror(err ? err : EIO));
+    return false;
+}
+
+/* mkdir -p of the directory part of @p's path, remembering what it made. */
+static bool make_parents(Batch *b, const Pending *p)
+{
+    char *copy = qmig_arena_strdup(b->arena, p->path);
+    for (char *s = copy + 1; *s; s++) {
+        if (*s != '/' || s[-1] == '/') {
+            continue;
+        }
+        *s = '\0';
+        if (mkdir(copy, 0777) == 0) {
+            qmig_vec_push(b->arena, &b->made,
+                          qmig_arena_strdup(b->arena, copy));
+        } else if (errno != EEXIST) {
+            int err = errno;
+            b->error = qmig_arena_printf(b->arena, "cannot create directory "
+                                         "'%s' for %s '%s': %s", copy,
+                                         p->kind, p->path, strerror(err));
+            return false;
+        }
+        *s = '/';
     }
     return true;
+}
+
+/* Whether rename() may put a file at @p's path: nothing, a file, a link. */
+static bool check_destination(Batch *b, const Pending *p)
+{
+    struct stat st;
+    if (lstat(p->path, &st) < 0) {
+        return errno == ENOENT || errno == ENOTDIR ? true
+                                                   : fail(b, p, NULL, errno);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return fail(b, p, NULL, EISDIR);
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+        return fail(b, p, "it exists and is not a regular file", 0);
+    }
+    return true;
+}
+
+static bool write_all(int fd, const char *text, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, text, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n == 0) {
+                errno = EIO;
+            }
+            return false;
+        }
+        text += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* The complete content of @p in a new temporary file beside it. */
+static bool write_temporary(Batch *b, Pending *p)
+{
+    const char *slash = strrchr(p->path, '/');
+    size_t dirlen = slash ? (size_t)(slash - p->path) + 1 : 0;
+    const char *base = p->path + dirlen;
+    for (unsigned n = 0;; n++) {
+        /* Hidden, and not matching *.c or *.h, should a build glob. */
+        const char *tmp = qmig_arena_printf(b->arena, "%.*s.%s.%ld.%u.tmp",
+                                            (int)dirlen, p->path, base,
+                                            (long)getpid(), n);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno == EEXIST && n < 100) {
+            continue;
+        }
+        if (fd < 0) {
+            return fail(b, p, NULL, errno);
+        }
+        p->tmp = tmp; /* from now on, removed on failure */
+        bool ok = write_all(fd, p->text, p->len);
+        int err = errno;
+        if (close(fd) < 0 && ok) {
+            ok = false;
+            err = errno;
+        }
+        return ok || fail(b, p, NULL, err);
+    }
+}
+
+static void roll_back(Batch *b)
+{
+    for (size_t i = 0; i < b->pending.len; i++) {
+        Pending *p = b->pending.items[i];
+        if (p->tmp) {
+            unlink(p->tmp);
+            p->tmp = NULL;
+        }
+    }
+    for (size_t i = b->made.len; i-- > 0;) {
+        rmdir(b->made.items[i]);
+    }
+}
+
+static void add(Batch *b, const char *kind, const char *path,
+                const char *text, size_t len)
+{
+    if (same_content(path, text, len)) {
+        return; /* left alone, with its modification time */
+    }
+    Pending *p = QMIG_NEW(b->arena, Pending);
+    p->kind = kind;
+    p->path = path;
+    p->text = text;
+    p->len = len;
+    qmig_vec_push(b->arena, &b->pending, p);
 }
 
 bool qmig_outputs_write(QmigOutputSet *set, const char *dir,
+                        const char *depfile, const QmigPtrVec *inputs,
                         const char **error)
 {
+    Batch b = {.arena = set->arena};
     for (size_t i = 0; i < set->outputs.len; i++) {
-        QmigOutput *out = set->outputs.items[i];
+        const QmigOutput *out = set->outputs.items[i];
         const char *path = join(set->arena, dir, out->name);
-        if (same_content(path, out->text ? out->text : "", out->len)) {
-            continue;
-        }
-        if (!make_parents(set->arena, path, error) ||
-            !write_atomically(set->arena, path, out->text ? out->text : "",
-                              out->len, error)) {
+        if (depfile && !strcmp(path, depfile)) {
+            *error = qmig_arena_printf(set->arena, "--depfile '%s' is also "
+                                       "an output", depfile);
             return false;
         }
+        add(&b, "output", path, out->text ? out->text : "", out->len);
     }
-    return true;
-}
-
-void qmig_outputs_list(const QmigOutputSet *set, const char *dir, FILE *out)
-{
-    for (size_t i = 0; i < set->outputs.len; i++) {
-        const QmigOutput *o = set->outputs.items[i];
-        fprintf(out, "%s\n", join(set->arena, dir, o->name));
-    }
-}
-
-/* Make escapes spaces in file names with a backslash. */
-static void depfile_name(QmigOutput *out, const char *name)
-{
-    for (const char *p = name; *p; p++) {
-        if (*p == ' ' || *p == '#' || *p == '\\') {
-            qmig_out_puts(out, "\\");
+    if (depfile) {
+        const QmigOutput *d = depfile_text(set, dir, depfile, inputs, error);
+        if (!d) {
+            return false;
         }
-        qmig_out_printf(out, "%c", *p);
+        add(&b, "dependency file", depfile, d->text, d->len);
     }
-}
-
-bool qmig_outputs_depfile(const QmigOutputSet *set, const char *dir,
-                          const char *depfile, const QmigPtrVec *inputs,
-                          const char **error)
-{
-    QmigOutputSet tmp = {.arena = set->arena};
-    QmigOutput *out = qmig_output_new(&tmp, depfile);
-    for (size_t i = 0; i < set->outputs.len; i++) {
-        const QmigOutput *o = set->outputs.items[i];
-        depfile_name(out, join(set->arena, dir, o->name));
-        qmig_out_puts(out, i + 1 < set->outputs.len ? " \\\n  " : ":");
+    /* Check and write everything first; any failure changes nothing. */
+    bool ok = true;
+    for (size_t i = 0; ok && i < b.pending.len; i++) {
+        ok = check_destination(&b, b.pending.items[i]);
     }
-    for (size_t i = 0; i < inputs->len; i++) {
-        qmig_out_puts(out, " \\\n  ");
-        depfile_name(out, inputs->items[i]);
+    for (size_t i = 0; ok && i < b.pending.len; i++) {
+        ok = make_parents(&b, b.pending.items[i]) &&
+             write_temporary(&b, b.pending.items[i]);
     }
-    qmig_out_puts(out, "\n");
-    if (same_content(depfile, out->text, out->len)) {
-        return true;
+    /* Then put every complete temporary in place. */
+    for (size_t i = 0; ok && i < b.pending.len; i++) {
+        Pending *p = b.pending.items[i];
+        if (rename(p->tmp, p->path) < 0) {
+            ok = fail(&b, p, NULL, errno);
+            if (i > 0) {
+                b.error = qmig_arena_printf(b.arena, "%s (after replacing "
+                                            "%zu other files)", b.error, i);
+            }
+            break;
+        }
+        p->tmp = NULL;
     }
-    return make_parents(set->arena, depfile, error) &&
-           write_atomically(set->arena, depfile, out->text, out->len, error);
+    if (!ok) {
+        roll_back(&b);
+        *error = b.error;
+    }
+    return ok;
 }

@@ -3,9 +3,10 @@
  *
  * Emitters append text to named outputs; nothing touches the disk until
  * every emitter has finished, so a schema error can never leave a
- * half-written tree behind.  Writing is atomic per file (temporary file
- * and rename) and skips files whose content is unchanged, so that
- * build systems see unchanged timestamps and rebuild nothing.
+ * half-written tree behind.  Writing is all or nothing over every output
+ * of a run (temporary files, then renames) and skips files whose content
+ * is unchanged, so that build systems see unchanged timestamps and
+ * rebuild nothing.
  */
 #ifndef QMIG_OUTPUT_H
 #define QMIG_OUTPUT_H
@@ -44,23 +45,26 @@ void qmig_out_puts(QmigOutput *out, const char *s);
 void qmig_out_line(QmigOutput *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/*
- * Write every output under @dir, creating directories as needed; a file
- * whose content is unchanged is left alone (mtime preserved).  On
- * failure returns false with a message in *error (arena string).
- */
-bool qmig_outputs_write(QmigOutputSet *set, const char *dir,
-                        const char **error);
-
 /* One output path per line, relative to @dir (for --list-outputs). */
 void qmig_outputs_list(const QmigOutputSet *set, const char *dir, FILE *out);
 
 /*
- * A Make-style dependency file: every output depends on every input.
- * Written atomically; false with *error on failure.
+ * Write every output under @dir, creating directories as needed, and,
+ * if @depfile is not NULL, a Make-style dependency file there in which
+ * every output depends on every path of @inputs.  A file whose content
+ * is unchanged is left alone (mtime preserved).
+ *
+ * All or nothing: every changed file is first written completely to a
+ * temporary file beside its destination, and every destination checked
+ * (no directory or other non-file in the way); only then are the
+ * temporaries renamed into place.  On a failure before that (a full
+ * disk, a directory named like an output, ...) every temporary and every
+ * directory this call created is removed, and no old file is touched.
+ * Returns false with a message in *error (arena string), which names
+ * the file and says why.
  */
-bool qmig_outputs_depfile(const QmigOutputSet *set, const char *dir,
-                          const char *depfile, const QmigPtrVec *inputs,
-                          const char **error);
+bool qmig_outputs_write(QmigOutputSet *set, const char *dir,
+                        const char *depfile, const QmigPtrVec *inputs,
+                        const char **error);
 
 #endif /* QMIG_OUTPUT_H */

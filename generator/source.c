@@ -245,7 +245,8 @@ static void append_error(QmigCtx *ctx, const QmigInfo *info, int col,
         ctx->error = qmig_arena_printf(ctx->arena, "%s%s: error: %s\n", prev,
                                        format_location(ctx, info, col), msg);
     } else {
-        ctx->error = qmig_arena_printf(ctx->arena, "%serror: %s\n", prev, msg);
+        ctx->error = qmig_arena_printf(ctx->arena, "%sqmig-gen: error: %s\n",
+                                       prev, msg);
     }
     ctx->n_errors++;
 }
@@ -298,6 +299,6 @@ void qmig_fatal_io(QmigCtx *ctx, const char *fmt, ...)
     va_start(ap, fmt);
     char *msg = qmig_arena_vprintf(ctx->arena, fmt, ap);
     va_end(ap);
-    ctx->error = qmig_arena_printf(ctx->arena, "error: %s\n", msg);
+    ctx->error = qmig_arena_printf(ctx->arena, "qmig-gen: error: %s\n", msg);
     leave(ctx, QMIG_EXIT_USAGE);
 }

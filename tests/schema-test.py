@@ -190,8 +190,8 @@ def check_goldens(name, status, out, err, err_path, out_path, update):
     problems = []
     if exp_err is not None:
         # Unreadable root schema or metadata: exit 2; any other error: 1.
-        want = 2 if exp_err.startswith((b"error: can't read schema file",
-                                        b"error: can't read metadata")) \
+        want = 2 if exp_err.startswith((b"qmig-gen: error: can't read schema",
+                                        b"qmig-gen: error: can't read metadata")) \
             else 1
         if status != want:
             problems.append('expected exit status %d, got %s'
