@@ -7,7 +7,11 @@
       waivers.json (--waivers) and args (more options, one line).  Runs in
       DIR, so that locations in the report are relative.
   compat-test.py --qmig-gen BIN history --qapi-dir D --golden G OLD NEW
-      compares D/OLD with D/NEW in legacy mode with D's current pragma.json.
+      compares D/OLD with D/NEW with D's current pragma.json (compat reads
+      any release's language, and doc comments never stop it).
+  compat-test.py --qmig-gen BIN release --qapi-dir D --golden G OLD NEW
+      compares release OLD with release NEW (D/releases/R/qapi, whole
+      root schemas with their own pragmas), module migration only.
 
 The golden is the report followed by 'exit status: N'.  Set
 QMIG_TEST_REGENERATE=1 to rewrite it (review the diff).
@@ -45,7 +49,7 @@ def check(actual, golden):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--qmig-gen', required=True)
-    ap.add_argument('mode', choices=['pair', 'history'])
+    ap.add_argument('mode', choices=['pair', 'history', 'release'])
     ap.add_argument('--qapi-dir')
     ap.add_argument('--golden')
     ap.add_argument('paths', nargs='+')
@@ -64,8 +68,13 @@ def main():
                 cmd += f.read().split()
         return check(run(cmd, d), os.path.join(d, 'expected.txt'))
     old, new = a.paths
-    cmd = [qmig_gen, 'compat', '--legacy', '--pragma',
-           'current/qapi/pragma.json', old, new]
+    if a.mode == 'release':
+        cmd = [qmig_gen, 'compat', '--module', 'migration',
+               'releases/%s/qapi/qapi-schema.json' % old,
+               'releases/%s/qapi/qapi-schema.json' % new]
+    else:
+        cmd = [qmig_gen, 'compat', '--pragma', 'current/qapi/pragma.json',
+               old, new]
     return check(run(cmd, a.qapi_dir), a.golden)
 
 
