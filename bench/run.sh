@@ -6,8 +6,13 @@
 # BUILDDIR/bench/ by make-synthetic.py, and prints one line per schema
 # with the time per KiB to show whether cost grows linearly.
 #
+# With QEMU_QAPI_DIR it also times `qmig-gen check` side by side with
+# QEMU's own Python front end on the same schema (frontend-vs-qemu.py;
+# target: at least 100 times as fast).
+#
 # Environment: BENCH_RUNS (real schema, default 50), BENCH_RUNS_10X
-# (default 20), BENCH_RUNS_100X (default 5), BENCH_SKIP_100X=1.
+# (default 20), BENCH_RUNS_100X (default 5), BENCH_SKIP_100X=1,
+# BENCH_PY_RUNS (QEMU's front end, default 10), BENCH_SKIP_QEMU=1.
 set -eu
 
 build=${1:-build}
@@ -27,8 +32,10 @@ for f in "$gen" "$bc" "$bv" "$bh"; do
     fi
 done
 
-# Targets for the real schema.
-target_ms=10
+# Targets for the real schema.  The time is 1/100 of what QEMU's Python
+# front end took on the reference machine when the requirement was set
+# (677 ms); frontend-vs-qemu.py measures the ratio itself, here and now.
+target_ms=6.5
 target_mib=8
 
 real_args=""
@@ -62,6 +69,17 @@ else
     echo "real schema: skipped (QEMU_QAPI_DIR not set)"
 fi
 
+# The accepted requirement: qmig-gen check at least 100 times as fast as
+# QEMU's front end, both measured here, now.
+if [ -n "$real_args" ] && [ "${BENCH_SKIP_QEMU:-0}" != 1 ]; then
+    echo
+    /usr/bin/python3 "$here/frontend-vs-qemu.py" \
+        --runs "$((${BENCH_PY_RUNS:-10} * 20))" \
+        --py-runs "${BENCH_PY_RUNS:-10}" --bench-check "$bc" \
+        "$gen" "$qapi"
+    echo
+fi
+
 s10=$(synth 10)
 "$bc" -n "${BENCH_RUNS_10X:-20}" -w 1 -l synthetic-10x "$gen" "$s10" |
     tee -a "$results"
@@ -77,7 +95,7 @@ awk -v tms="$target_ms" -v tmib="$target_mib" '
     { label[NR] = $1; uspk[NR] = $(NF - 1); med[$1] = $7; rss[$1] = $13 }
     END {
         if ("real" in med) {
-            printf "targets (real schema): median %.2f ms <= %d ms: %s; " \
+            printf "targets (real schema): median %.2f ms <= %g ms: %s; " \
                    "peak RSS %.2f MiB <= %d MiB: %s\n",
                    med["real"], tms, (med["real"] <= tms ? "met" : "MISSED"),
                    rss["real"], tmib, (rss["real"] <= tmib ? "met" : "MISSED")
@@ -129,6 +147,9 @@ if [ -n "$real_args" ]; then
         "$gen" "$realdir/qapi-schema.json" | tee "$results"
     awk '{ printf "target: compat median %.2f ms <= 50 ms: %s\n", $7,
            ($7 <= 50 ? "met" : "MISSED") }' "$results"
+
+    echo
+    "$here/compat-git.sh" "$build" "$qapi"
 fi
 
 # Real QEMU (the qmp suite's binary, when `make qemu` built it): how fast

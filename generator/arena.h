@@ -17,13 +17,42 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-typedef struct QmigArena QmigArena;
+typedef struct QmigArenaBlock QmigArenaBlock;
+
+/*
+ * Public only so that the allocation fast path below can be inlined:
+ * the front end makes hundreds of thousands of small allocations, and a
+ * call per allocation was a measurable share of its run time.  Nothing
+ * outside arena.c touches the fields.
+ */
+typedef struct QmigArena {
+    unsigned char *cur; /* free space of the current block: [cur, end) */
+    unsigned char *end;
+    QmigArenaBlock *head; /* the current block, then older ones */
+    size_t retired_used;  /* bytes handed out from blocks before head */
+} QmigArena;
 
 QmigArena *qmig_arena_new(void);
 void qmig_arena_free(QmigArena *arena);
 
+/* 8, not _Alignof(max_align_t): nothing here needs long double. */
+#define QMIG_ARENA_ALIGN ((size_t)8)
+
+/* The out-of-line part of qmig_arena_alloc(): a new block is needed. */
+void *qmig_arena_alloc_slow(QmigArena *arena, size_t size);
+
 /* Zero-filled, aligned to 8 bytes (enough for every type qmig uses). */
-void *qmig_arena_alloc(QmigArena *arena, size_t size);
+static inline void *qmig_arena_alloc(QmigArena *arena, size_t size)
+{
+    size_t rounded = (size + QMIG_ARENA_ALIGN - 1) & ~(QMIG_ARENA_ALIGN - 1);
+    /* rounded < size: the request wrapped around; the slow path aborts. */
+    if (rounded >= size && rounded <= (size_t)(arena->end - arena->cur)) {
+        void *p = arena->cur;
+        arena->cur += rounded;
+        return p;
+    }
+    return qmig_arena_alloc_slow(arena, size);
+}
 char *qmig_arena_strndup(QmigArena *arena, const char *s, size_t len);
 char *qmig_arena_strdup(QmigArena *arena, const char *s);
 /*
@@ -40,8 +69,10 @@ char *qmig_arena_vprintf(QmigArena *arena, const char *fmt, va_list ap);
 size_t qmig_arena_used(const QmigArena *arena);
 
 /*
- * A growable array of pointers backed by the arena.  Growth copies into
- * a fresh block; the old block stays in the arena until it is freed.
+ * A growable array of pointers backed by the arena.  An array that is
+ * the arena's most recent allocation grows in place; otherwise growth
+ * copies into a fresh block and the old one stays in the arena until it
+ * is freed.
  */
 typedef struct QmigPtrVec {
     void **items;
@@ -49,7 +80,17 @@ typedef struct QmigPtrVec {
     size_t cap;
 } QmigPtrVec;
 
-void qmig_vec_push(QmigArena *arena, QmigPtrVec *vec, void *item);
+/* The out-of-line part of qmig_vec_push(): the array is full. */
+void qmig_vec_grow_push(QmigArena *arena, QmigPtrVec *vec, void *item);
+
+static inline void qmig_vec_push(QmigArena *arena, QmigPtrVec *vec, void *item)
+{
+    if (vec->len < vec->cap) {
+        vec->items[vec->len++] = item;
+        return;
+    }
+    qmig_vec_grow_push(arena, vec, item);
+}
 
 #define QMIG_NEW(arena, type) ((type *)qmig_arena_alloc((arena), sizeof(type)))
 

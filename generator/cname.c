@@ -25,6 +25,10 @@ static const char *const reserved_names[] = {
     "xor", "xor_eq",
 };
 
+#define N_RESERVED (sizeof(reserved_names) / sizeof(reserved_names[0]))
+/* The longest reserved name, "reinterpret_cast". */
+#define RESERVED_MAX_LEN 16
+
 static int cmp_reserved(const void *key, const void *elem)
 {
     return strcmp(key, *(const char *const *)elem);
@@ -33,12 +37,37 @@ static int cmp_reserved(const void *key, const void *elem)
 /*
  * C89, C99, C11, GCC and C++ keywords, and names polluted by compilers
  * and system headers (QEMU's list in scripts/qapi/common.py).
+ *
+ * Every member name is looked up: search only the names that start
+ * with the same byte (a run in the sorted list), found through a table
+ * made on first use.
  */
-static bool is_reserved(const char *name)
+static bool is_reserved(const char *name, size_t len)
 {
-    return bsearch(name, reserved_names,
-                   sizeof(reserved_names) / sizeof(reserved_names[0]),
+    static unsigned char first[128], count[128];
+    static bool indexed;
+    unsigned char c = (unsigned char)name[0];
+    if (len > RESERVED_MAX_LEN || c >= 128) {
+        return false;
+    }
+    if (!indexed) {
+        for (size_t i = N_RESERVED; i-- > 0;) {
+            unsigned char f = (unsigned char)reserved_names[i][0];
+            first[f] = (unsigned char)i;
+            count[f]++;
+        }
+        indexed = true;
+    }
+    return count[c] &&
+           bsearch(name, reserved_names + first[c], count[c],
                    sizeof(reserved_names[0]), cmp_reserved) != NULL;
+}
+
+/* [A-Za-z0-9_] without the locale lookups of isalnum(). */
+static bool is_ident_char(unsigned char c)
+{
+    return (unsigned char)((c | 0x20) - 'a') < 26 ||
+           (unsigned char)(c - '0') < 10 || c == '_';
 }
 
 char *qmig_c_name(QmigArena *arena, const char *name, bool protect)
@@ -48,10 +77,10 @@ char *qmig_c_name(QmigArena *arena, const char *name, bool protect)
     char *p = out;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
-        *p++ = (c < 128 && (isalnum(c) || c == '_')) ? (char)c : '_';
+        *p++ = is_ident_char(c) ? (char)c : '_';
     }
     *p = '\0';
-    if (protect && (is_reserved(out) || isdigit((unsigned char)out[0]))) {
+    if (protect && (is_reserved(out, len) || isdigit((unsigned char)out[0]))) {
         memmove(out + 2, out, len + 1);
         out[0] = 'q';
         out[1] = '_';

@@ -101,8 +101,12 @@ static size_t rstrip_len(const char *s, size_t n)
 /* must_match(r'\s*', line).end(), in code points. */
 static size_t indent_of(const char *s, size_t n)
 {
+    /* Indentation is blanks: count those without decoding. */
     size_t count = 0;
-    for (size_t i = 0; i < n; count++) {
+    while (count < n && s[count] == ' ') {
+        count++;
+    }
+    for (size_t i = count; i < n; count++) {
         if ((unsigned char)s[i] < 0x80) {
             if (!py_space((unsigned char)s[i])) {
                 break;
@@ -177,12 +181,13 @@ static bool is_sentence_punct(char c)
     return c == '.' || c == '!' || c == '?';
 }
 
-/* Whether any byte of @w is @c. */
-static bool word_has_byte(uint64_t w, char c)
+/* The high bit of each byte of @w that equals @c (and maybe of some above
+ * such a byte, which does not matter for a yes/no answer). */
+static uint64_t word_bytes_eq(uint64_t w, char c)
 {
     const uint64_t ones = 0x0101010101010101u;
     uint64_t v = w ^ (ones * (unsigned char)c);
-    return ((v - ones) & ~v & (ones << 7)) != 0;
+    return (v - ones) & ~v & (ones << 7);
 }
 
 /*
@@ -194,8 +199,9 @@ static size_t next_sentence_punct(const char *s, size_t n, size_t i)
     while (n - i >= 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
-        if (word_has_byte(w, '.') || word_has_byte(w, '!') ||
-            word_has_byte(w, '?')) {
+        /* One test for the three, without a branch for each. */
+        if (word_bytes_eq(w, '.') | word_bytes_eq(w, '!') |
+            word_bytes_eq(w, '?')) {
             break;
         }
         i += 8;
@@ -345,6 +351,10 @@ static const char *match_tag(const char *s, size_t n, const char **text)
         "Returns", "Errors", "Since", "Notes", "Note",
         "Examples", "Example", "TODO",
     };
+    /* Most lines start with none of the tags' initials: say so at once. */
+    if (n == 0 || !memchr("RESNT", s[0], 5)) {
+        return NULL;
+    }
     for (size_t k = 0; k < sizeof(tags) / sizeof(tags[0]); k++) {
         size_t len = strlen(tags[k]);
         if (!starts_with(s, n, tags[k]) || len >= n || s[len] != ':') {
@@ -516,7 +526,8 @@ static QmigDocSection *find_section(QmigDoc *doc, const QmigPtrVec *vec,
     }
     for (size_t i = 0; i < vec->len; i++) {
         QmigDocSection *s = vec->items[i];
-        if (!strcmp(s->name, name)) {
+        /* The first byte rules out most sections without a call. */
+        if (s->name[0] == name[0] && !strcmp(s->name, name)) {
             return s;
         }
     }
@@ -669,7 +680,7 @@ static bool get_doc_line(DocParser *p)
 
 static bool next_line(DocParser *p)
 {
-    qmig_lex_next(p->lex, false);
+    qmig_lex_next_comment(p->lex);
     return get_doc_line(p);
 }
 

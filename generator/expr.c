@@ -39,6 +39,10 @@ typedef struct Checker {
 
 const char *qmig_expr_meta(const QmigExpr *expr)
 {
+    /* Known once check_expr() has run: it is the definition's only one. */
+    if (expr->info && expr->info->defn_meta) {
+        return expr->info->defn_meta;
+    }
     for (size_t i = 0; i < N_METAS; i++) {
         if (qmig_value_has(expr->value, metas[i])) {
             return metas[i];
@@ -59,18 +63,37 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/*
+ * [a-z0-9_-] case-insensitive, as a table: every name of the schema is
+ * checked against it byte by byte.
+ */
+#define ROW16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+static const unsigned char stem_byte[256] = {
+    ROW16(0), ROW16(0),
+    /* 0x20: '-' at 0x2D */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
+    /* 0x30: '0' to '9' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    /* 0x40: 'A' to 'O' */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* 0x50: 'P' to 'Z', '_' at 0x5F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+    /* 0x60: 'a' to 'o' */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* 0x70: 'p' to 'z' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+};
+
 /* [a-z][a-z0-9_-]*$, case-insensitive */
 static bool is_stem(const char *s)
 {
     if (!is_alpha(*s)) {
         return false;
     }
-    for (s++; *s; s++) {
-        if (!is_alpha(*s) && !is_digit(*s) && *s != '_' && *s != '-') {
-            return false;
-        }
+    for (s++; stem_byte[(unsigned char)*s]; s++) {
     }
-    return true;
+    /* Only the terminator may stop the run. */
+    return *s == '\0';
 }
 
 /* Length of a downstream prefix __[a-z0-9.-]+_ at @s, or 0. */
@@ -116,6 +139,10 @@ bool qmig_name_is_valid(const char *name, const char **stem)
 /* Whether c_name(name, False) starts with @word followed by '_'. */
 static bool c_name_has_prefix(const char *name, const char *word)
 {
+    /* The first byte rules out nearly every name without strlen(). */
+    if (name[0] != word[0]) {
+        return false;
+    }
     size_t len = strlen(word);
     if (strncmp(name, word, len)) {
         return false;
@@ -145,11 +172,17 @@ static bool pragma_allows(Checker *c, const QmigPtrVec *list, const char *name)
     return c->ctx->legacy || qmig_pragma_lists(c->ctx, list, name);
 }
 
+/*
+ * The two case rules test the stem byte by byte: strpbrk() with a set
+ * of 26 letters costs far more, and this runs for every name.
+ */
 static void check_name_upper(Checker *c, const char *name, const char *source)
 {
     const char *stem = check_name_str(c, name, source);
-    if (strpbrk(stem, "abcdefghijklmnopqrstuvwxyz-")) {
-        FAIL(c, "name of %s must not use lowercase or '-'", source);
+    for (const char *s = stem; *s; s++) {
+        if ((*s >= 'a' && *s <= 'z') || *s == '-') {
+            FAIL(c, "name of %s must not use lowercase or '-'", source);
+        }
     }
 }
 
@@ -157,9 +190,11 @@ static void check_name_lower(Checker *c, const char *name, const char *source,
                              bool permit_upper, bool permit_underscore)
 {
     const char *stem = check_name_str(c, name, source);
-    if ((!permit_upper && strpbrk(stem, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")) ||
-        (!permit_underscore && strchr(stem, '_'))) {
-        FAIL(c, "name of %s must not use uppercase or '_'", source);
+    for (const char *s = stem; *s; s++) {
+        if ((!permit_upper && *s >= 'A' && *s <= 'Z') ||
+            (!permit_underscore && *s == '_')) {
+            FAIL(c, "name of %s must not use uppercase or '_'", source);
+        }
     }
 }
 
@@ -284,8 +319,17 @@ static void check_keys(Checker *c, const QmigValue *obj, const char *source,
     while (optional[n_opt]) {
         n_opt++;
     }
-    const char **missing = qmig_arena_alloc(c->ctx->arena,
-                                            (n_req + 1) * sizeof(char *));
+    /*
+     * The key lists live on the stack when short (always, for QEMU's
+     * schema): this runs for every definition and member, and only a
+     * failing check needs them.
+     */
+    enum { KEYS_ON_STACK = 16 };
+    const char *missing_buf[KEYS_ON_STACK], *unknown_buf[KEYS_ON_STACK];
+    const char **missing =
+        n_req < KEYS_ON_STACK
+            ? missing_buf
+            : qmig_arena_alloc(c->ctx->arena, (n_req + 1) * sizeof(char *));
     size_t n_missing = 0;
     for (size_t i = 0; i < n_req; i++) {
         if (!qmig_value_has(obj, required[i])) {
@@ -296,8 +340,11 @@ static void check_keys(Checker *c, const QmigValue *obj, const char *source,
         FAIL(c, "%s misses key%s %s", source, n_missing > 1 ? "s" : "",
              quote_sorted(c, missing, n_missing));
     }
-    const char **unknown = qmig_arena_alloc(
-        c->ctx->arena, (obj->u.obj.len + 1) * sizeof(char *));
+    const char **unknown =
+        obj->u.obj.len < KEYS_ON_STACK
+            ? unknown_buf
+            : qmig_arena_alloc(c->ctx->arena,
+                               (obj->u.obj.len + 1) * sizeof(char *));
     size_t n_unknown = 0;
     for (size_t i = 0; i < obj->u.obj.len; i++) {
         const char *key = obj->u.obj.items[i].key;
@@ -743,8 +790,10 @@ static void check_expr(Checker *c, QmigExpr *expr)
                  "'union', 'alternate', 'command', 'event'");
     }
     const QmigValue *name = qmig_value_get(value, meta);
-    check_name_is_str(c, name,
-                      qmig_arena_concat3(ctx->arena, "'", meta, "'"));
+    /* check_name_is_str() with the text made only for the message. */
+    if (!name || name->kind != QMIG_VAL_STRING) {
+        FAIL(c, "'%s' requires a string name", meta);
+    }
     expr->info->defn_meta = meta;
     expr->info->defn_name = name->u.str;
     check_defn_name_str(c, name->u.str, meta);

@@ -181,11 +181,35 @@ static _Noreturn void stray(QmigLexer *lex)
     qmig_lex_error(lex, "stray '%s'", shown);
 }
 
+/*
+ * Bytes a string may hold as they are: printable ASCII except the quote
+ * and the backslash.  Strings are scanned through this table first;
+ * only an escape or an error needs the byte-by-byte loop.
+ */
+#define ROW16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+static const unsigned char plain_string_byte[256] = {
+    ROW16(0), ROW16(0),
+    /* 0x20: ' ' to '/', with the quote at 0x27 */
+    1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+    ROW16(1), ROW16(1),
+    /* 0x50: 'P' to '_', with the backslash at 0x5C */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    ROW16(1),
+    /* 0x70: 'p' to '~', then DEL */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    /* 0x80 to 0xFF: not in strings (QEMU's "funny character") */
+};
+
 static void lex_string(QmigLexer *lex)
 {
-    char *out = (char *)lex->cursor;
-    const char *p = lex->cursor;
-    char *start = out;
+    char *start = (char *)lex->cursor;
+    const char *p = start;
+    /* The terminator and '\n' are not plain: this stops in the text. */
+    while (plain_string_byte[(unsigned char)*p]) {
+        p++;
+    }
+    /* No escape so far: the value is already in place up to @p. */
+    char *out = (char *)p;
     for (;; p++) {
         unsigned char c = (unsigned char)*p;
         if (c == '\\') {
@@ -218,37 +242,64 @@ static void lex_string(QmigLexer *lex)
 void qmig_lex_next(QmigLexer *lex, bool skip_comment)
 {
     const char *end = lex->file->text + lex->file->len;
+    /* The cursor lives in a local until a token is found. */
+    const char *p = lex->cursor;
+    lex->val = NULL;
+    lex->val_len = 0;
     for (;;) {
-        const char *p = lex->cursor;
-        lex->pos = p;
-        lex->val = NULL;
-        lex->val_len = 0;
         if (p >= end) {
+            lex->pos = p;
+            lex->cursor = p;
             lex->tok = QMIG_TOK_EOF;
             return;
         }
         char c = *p;
-        lex->cursor = p + 1;
         switch (c) {
         case ' ':
         case '\t':
         case '\r':
-            /* The common white space, before costlier tests; runs of
-             * blanks (indentation) are skipped in one go. */
-            while (lex->cursor < end && *lex->cursor == ' ') {
-                lex->cursor++;
+            /*
+             * The common white space, before costlier tests; runs of
+             * blanks (indentation) are skipped in one go.  The text's
+             * terminator stops the run at the end.
+             */
+            p++;
+            while (*p == ' ') {
+                p++;
             }
             continue;
+        case '\n':
+            if (p + 1 == end) {
+                /* QEMU keeps the last line's location for EOF. */
+                lex->pos = p;
+                lex->cursor = end;
+                lex->tok = QMIG_TOK_EOF;
+                return;
+            }
+            p++;
+            lex->line++;
+            lex->line_start = p;
+            /*
+             * A comment at the start of the line, as every line of a
+             * documentation block is: take it without another round.
+             */
+            if (*p != '#') {
+                continue;
+            }
+            /* fall through */
         case '#': {
             bool doc = p + 1 < end && p[1] == '#';
+            /* Found: the text always ends in a newline. */
             const char *nl = memchr(p, '\n', (size_t)(end - p));
-            lex->cursor = nl;
             if (doc || !skip_comment) {
+                lex->pos = p;
+                lex->cursor = nl;
                 lex->tok = QMIG_TOK_COMMENT;
                 lex->val = p;
                 lex->val_len = (size_t)(nl - p);
                 return;
             }
+            p = nl;
             continue;
         }
         case '{':
@@ -257,24 +308,20 @@ void qmig_lex_next(QmigLexer *lex, bool skip_comment)
         case ',':
         case '[':
         case ']':
+            lex->pos = p;
+            lex->cursor = p + 1;
             lex->tok = c;
             return;
         case '\'':
+            lex->pos = p;
+            lex->cursor = p + 1;
             lex->tok = QMIG_TOK_STRING;
             lex_string(lex);
             return;
-        case '\n':
-            if (lex->cursor == end) {
-                /* QEMU keeps the last line's location for EOF. */
-                lex->tok = QMIG_TOK_EOF;
-                return;
-            }
-            lex->line++;
-            lex->line_start = lex->cursor;
-            continue;
         default:
             break;
         }
+        lex->pos = p;
         if ((size_t)(end - p) >= 4 && !memcmp(p, "true", 4)) {
             lex->tok = QMIG_TOK_TRUE;
             lex->cursor = p + 4;
@@ -288,8 +335,9 @@ void qmig_lex_next(QmigLexer *lex, bool skip_comment)
         uint32_t cp;
         size_t n = cp_at(p, end, &cp);
         if (!qmig_is_py_space(cp)) {
+            lex->cursor = p + 1;
             stray(lex);
         }
-        lex->cursor = p + n;
+        p += n;
     }
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "source.h"
 
@@ -59,6 +60,31 @@ void qmig_lex_init(QmigLexer *lex, QmigCtx *ctx, const QmigFile *file);
  * returned (the documentation parser reads its block this way).
  */
 void qmig_lex_next(QmigLexer *lex, bool skip_comment);
+
+/*
+ * qmig_lex_next(@lex, false), inline for the case the documentation
+ * parser meets on every line of a block: the cursor is at the newline
+ * that ends a comment line, and the next line starts with '#'.
+ */
+static inline void qmig_lex_next_comment(QmigLexer *lex)
+{
+    const char *p = lex->cursor;
+    const char *end = lex->file->text + lex->file->len;
+    if (p + 1 < end && p[0] == '\n' && p[1] == '#') {
+        p++;
+        lex->line++;
+        lex->line_start = p;
+        /* Found: the text always ends in a newline. */
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        lex->tok = QMIG_TOK_COMMENT;
+        lex->pos = p;
+        lex->cursor = nl;
+        lex->val = p;
+        lex->val_len = (size_t)(nl - p);
+        return;
+    }
+    qmig_lex_next(lex, false);
+}
 
 /* A fresh location for the current line. */
 QmigInfo *qmig_lex_info(QmigLexer *lex);

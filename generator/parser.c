@@ -95,7 +95,9 @@ static bool key_seen(Parser *p, size_t base, QmigStrMap **seen,
     size_t n_keys = (p->scratch.len - base) / 2;
     if (n_keys < LINEAR_KEY_SCAN_MAX) {
         for (size_t i = base; i < p->scratch.len; i += 2) {
-            if (!strcmp(p->scratch.items[i], key)) {
+            const char *k = p->scratch.items[i];
+            /* The first byte rules out most keys without a call. */
+            if (k[0] == key[0] && !strcmp(k, key)) {
                 return true;
             }
         }

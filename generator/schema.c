@@ -21,6 +21,12 @@ typedef struct Builder {
     QmigStrMap *modules;    /* name -> QmigModule */
     QmigStrMap *file_modules; /* file path -> QmigModule */
     QmigStrMap *features;   /* name -> QmigFeature, schema-wide */
+    /*
+     * The last answer of module_of_file(): entities come file by file,
+     * and the same path string, so most lookups need no hashing.
+     */
+    const char *last_fname;
+    QmigModule *last_module;
     bool predefining;
 } Builder;
 
@@ -101,11 +107,16 @@ static const char *module_name(Builder *b, const char *fname)
 
 static QmigModule *module_of_file(Builder *b, const char *fname)
 {
+    if (fname == b->last_fname) {
+        return b->last_module;
+    }
     QmigModule *mod = qmig_strmap_get(b->file_modules, fname);
     if (!mod) {
         mod = make_module(b, module_name(b, fname));
         qmig_strmap_put(b->file_modules, fname, mod);
     }
+    b->last_fname = fname;
+    b->last_module = mod;
     return mod;
 }
 
@@ -232,7 +243,8 @@ static QmigEntity *lookup_type(Builder *b, const char *name)
 static const char *make_array_type(Builder *b, const char *element,
                                    const QmigInfo *info)
 {
-    const char *name = qmig_arena_printf(arena_of(b), "%sList", element);
+    /* Not printf: this runs for every array type reference. */
+    const char *name = qmig_arena_concat3(arena_of(b), element, "List", "");
     if (!lookup_type(b, name)) {
         QmigEntity *arr = new_entity(b, QMIG_META_ARRAY, name, info);
         arr->element_name = element;
@@ -398,8 +410,13 @@ static const char *make_implicit_object_type(Builder *b, const char *name,
     if (!members->len) {
         return NULL;
     }
-    const char *tname = qmig_arena_printf(arena_of(b), "q_obj_%s-%s", name,
-                                          role);
+    /* "q_obj_NAME-ROLE", without the cost of printf. */
+    size_t nl = strlen(name), rl = strlen(role);
+    char *tname = qmig_arena_alloc(arena_of(b), 6 + nl + 1 + rl + 1);
+    memcpy(tname, "q_obj_", 6);
+    memcpy(tname + 6, name, nl);
+    tname[6 + nl] = '-';
+    memcpy(tname + 6 + nl + 1, role, rl + 1);
     /*
      * An existing entity of that name can only come from a duplicate
      * definition, which def_definition() reports when the user's
@@ -711,7 +728,8 @@ static QmigMember *seen_get(const Seen *seen, const char *cname)
     }
     for (size_t i = 0; i < seen->order.len; i++) {
         QmigMember *m = seen->order.items[i];
-        if (!strcmp(m->c_name, cname)) {
+        /* The first byte rules out most members without a call. */
+        if (m->c_name[0] == cname[0] && !strcmp(m->c_name, cname)) {
             return m;
         }
     }
@@ -756,11 +774,33 @@ static void member_check_clash(Builder *b, QmigMember *m, const QmigInfo *info,
 static void features_check_clash(Builder *b, const QmigPtrVec *features,
                                  const QmigInfo *info)
 {
-    QmigStrMap *seen = qmig_strmap_new(arena_of(b));
+    /*
+     * Nearly every member and definition has at most a couple of
+     * features: compare those directly, and keep the hash map (and its
+     * memory) for long lists.  A single feature cannot clash.
+     */
+    if (features->len < 2) {
+        return;
+    }
+    const char *cnames[SEEN_LINEAR_MAX];
+    QmigStrMap *seen = features->len > SEEN_LINEAR_MAX
+                           ? qmig_strmap_new(arena_of(b))
+                           : NULL;
     for (size_t i = 0; i < features->len; i++) {
         QmigFeature *f = features->items[i];
         const char *cname = qmig_c_name(arena_of(b), f->name, true);
-        QmigFeature *other = qmig_strmap_get(seen, cname);
+        QmigFeature *other = NULL;
+        if (seen) {
+            other = qmig_strmap_get(seen, cname);
+            qmig_strmap_put(seen, cname, f);
+        } else {
+            for (size_t j = 0; j < i && !other; j++) {
+                if (!strcmp(cnames[j], cname)) {
+                    other = features->items[j];
+                }
+            }
+            cnames[i] = cname;
+        }
         if (other) {
             qmig_error(b->ctx, info, 0, "%s collides with %s",
                        describe_member(b, "feature", f->name, f->defined_in,
@@ -768,7 +808,6 @@ static void features_check_clash(Builder *b, const QmigPtrVec *features,
                        describe_member(b, "feature", other->name,
                                        other->defined_in, info));
         }
-        qmig_strmap_put(seen, cname, f);
     }
 }
 
@@ -861,10 +900,13 @@ static void check_branches(Builder *b, QmigEntity *ent, Seen *seen)
                    base);
     }
     ent->tag_member = tag;
-    QmigEntity *base_type = lookup_type(b, tag->defined_in);
-    if (!qmig_entity_is_implicit(base_type)) {
-        base = qmig_arena_printf(arena_of(b), "base type '%s'",
-                                 tag->defined_in);
+    /* The name of the base is only formatted for a message. */
+    if (tag->type->meta != QMIG_META_ENUM || tag->optional || tag->ifcond) {
+        QmigEntity *base_type = lookup_type(b, tag->defined_in);
+        if (!qmig_entity_is_implicit(base_type)) {
+            base = qmig_arena_printf(arena_of(b), "base type '%s'",
+                                     tag->defined_in);
+        }
     }
     if (tag->type->meta != QMIG_META_ENUM) {
         qmig_error(b->ctx, ent->info, 0,
@@ -1052,8 +1094,12 @@ static void check_arguments(Builder *b, QmigEntity *ent, const char *meta)
     if (!ent->arg_name) {
         return;
     }
-    const char *what = qmig_arena_printf(arena_of(b), "%s's 'data'", meta);
-    QmigEntity *arg = resolve_type(b, ent->arg_name, ent->info, what);
+    /* resolve_type() with its message spelled out: no text to format. */
+    QmigEntity *arg = lookup_type(b, ent->arg_name);
+    if (!arg) {
+        qmig_error(b->ctx, ent->info, 0,
+                   "%s's 'data' uses unknown type '%s'", meta, ent->arg_name);
+    }
     if (arg->meta != QMIG_META_OBJECT) {
         qmig_error(b->ctx, ent->info, 0, "%s's 'data' cannot take %s", meta,
                    qmig_entity_describe(arena_of(b), arg));
@@ -1212,7 +1258,14 @@ QmigSchema *qmig_schema_build(QmigCtx *ctx, const QmigParseResult *parsed)
 {
     QmigSchema *schema = QMIG_NEW(ctx->arena, QmigSchema);
     Builder b = {.ctx = ctx, .schema = schema};
-    schema->by_name = qmig_strmap_new(ctx->arena);
+    /*
+     * Sized for the definitions plus a third more for implicit types
+     * (QEMU's schema has about that) and the built-ins, so that the map
+     * rarely grows: growth rehashes and leaves the old slots behind.
+     */
+    size_t n_exprs = parsed->exprs.len;
+    schema->by_name =
+        qmig_strmap_new_sized(ctx->arena, n_exprs + n_exprs / 3 + 64);
     schema->docs = parsed->docs;
     schema->root_path = parsed->root->path;
     b.modules = qmig_strmap_new(ctx->arena);

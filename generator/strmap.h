@@ -15,6 +15,8 @@
 typedef struct QmigStrMap QmigStrMap;
 
 QmigStrMap *qmig_strmap_new(QmigArena *arena);
+/* A map with room for about @n keys before it grows. */
+QmigStrMap *qmig_strmap_new_sized(QmigArena *arena, size_t n);
 void *qmig_strmap_get(const QmigStrMap *map, const char *key);
 /* Sets @key to @value, replacing an earlier value. */
 void qmig_strmap_put(QmigStrMap *map, const char *key, void *value);
