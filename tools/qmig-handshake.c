@@ -40,6 +40,7 @@
 #include "qmig-migration-handshake.h"
 #include "qmig-migration-types.h"
 #include "qmig/handshake.h"
+#include "stdout-check.h"
 #include "tls-sim.h"
 
 #define MAX_INPUT (16u << 20)
@@ -1698,27 +1699,6 @@ out:
     return status;
 }
 
-/*
- * Like coreutils' close_stdout(): output that could not be written is
- * an error (exit status 2), never a silent success.
- */
-static int close_stdout(int status)
-{
-    int err = 0;
-    errno = 0;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        err = errno ? errno : EIO;
-    }
-    if (fclose(stdout) != 0 && !err && errno != EBADF) {
-        err = errno;
-    }
-    if (err) {
-        error_msg("cannot write standard output: %s", strerror(err));
-        return 2;
-    }
-    return status;
-}
-
 /* Output is buffered whole, so that a write error is seen, with its
  * cause, when it is flushed at exit. */
 static char stdout_buffer[1 << 20];
@@ -1726,5 +1706,5 @@ static char stdout_buffer[1 << 20];
 int main(int argc, char **argv)
 {
     setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
-    return close_stdout(run(argc, argv));
+    return close_stdout("qmig-handshake", run(argc, argv));
 }

@@ -19,6 +19,7 @@
 #include "qmig-migration-types.h"
 #include "qmig-migration-validate.h"
 #include "qmp-schema.h"
+#include "stdout-check.h"
 
 /* Configurations are small; a bigger input is a mistake or an attack. */
 #define MAX_INPUT (16u << 20)
@@ -675,26 +676,6 @@ static int print_config(const QmigMigrationConfig *config)
 
 /* --- QMP replies (--capabilities-reply, --parameters-reply) ------------ */
 
-static const char *kind(struct json_object *v)
-{
-    switch (json_object_get_type(v)) {
-    case json_type_null:
-        return "null";
-    case json_type_boolean:
-        return "a boolean";
-    case json_type_double:
-    case json_type_int:
-        return "a number";
-    case json_type_object:
-        return "an object";
-    case json_type_array:
-        return "an array";
-    case json_type_string:
-        return "a string";
-    }
-    return "a JSON value";
-}
-
 /*
  * Apply the reply to @command in file @path to @config: its 'return'
  * (or the bare value: an array for capabilities, an object for
@@ -732,7 +713,7 @@ static bool apply_reply(QmigMigrationConfig *config, const char *path,
             json_object_is_type(value, json_type_object) == want_array) {
             snprintf(problem, sizeof(problem),
                      "not a reply to %s: 'return' is %s, expected %s",
-                     command, kind(value), shape);
+                     command, qmp_json_kind(value), shape);
         }
     } else if (json_object_is_type(root, json_type_object) &&
                json_object_object_get_ex(root, "error", &member)) {
@@ -751,7 +732,7 @@ static bool apply_reply(QmigMigrationConfig *config, const char *path,
                                                      : json_type_object)) {
         snprintf(problem, sizeof(problem),
                  "not a reply to %s: expected {\"return\": %s}, got %s",
-                 command, want_array ? "[...]" : "{...}", kind(root));
+                 command, want_array ? "[...]" : "{...}", qmp_json_kind(root));
     }
     if (problem[0]) {
         json_object_put(root);
@@ -778,27 +759,6 @@ static bool apply_reply(QmigMigrationConfig *config, const char *path,
     json_object_put(doc);
     json_object_put(root);
     return ok;
-}
-
-/*
- * Like coreutils' close_stdout(): a report that could not be written
- * is an error (exit status 2), never a silent success.
- */
-static int close_stdout(int status)
-{
-    int err = 0;
-    errno = 0;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        err = errno ? errno : EIO;
-    }
-    if (fclose(stdout) != 0 && !err && errno != EBADF) {
-        err = errno;
-    }
-    if (err) {
-        error_msg("cannot write standard output: %s", strerror(err));
-        return 2;
-    }
-    return status;
 }
 
 static int run(int argc, char **argv)
@@ -874,5 +834,5 @@ static char stdout_buffer[1 << 20];
 int main(int argc, char **argv)
 {
     setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
-    return close_stdout(run(argc, argv));
+    return close_stdout("qmig-validate", run(argc, argv));
 }

@@ -150,7 +150,7 @@ struct json_object *qmp_json_parse(const char *text, size_t len,
     return root;
 }
 
-static const char *type_desc(struct json_object *v)
+const char *qmp_json_kind(struct json_object *v)
 {
     switch (json_object_get_type(v)) {
     case json_type_null:
@@ -167,7 +167,7 @@ static const char *type_desc(struct json_object *v)
     case json_type_string:
         return "a string";
     }
-    return "something else";
+    return "a JSON value";
 }
 
 static const char *get_str(struct json_object *obj, const char *key)
@@ -207,7 +207,7 @@ static struct json_object *schema_array(struct json_object *root,
             }
             qmig_error_setg(errp, "not a query-qmp-schema reply: 'return' "
                                   "is %s, expected an array of SchemaInfo",
-                            type_desc(ret));
+                            qmp_json_kind(ret));
             return NULL;
         }
         if (json_object_object_get_ex(root, "error", &err)) {
@@ -228,7 +228,7 @@ static struct json_object *schema_array(struct json_object *root,
     }
     qmig_error_setg(errp, "not a query-qmp-schema reply: expected "
                           "{\"return\": [...]} or an array, got %s",
-                    type_desc(root));
+                    qmp_json_kind(root));
     return NULL;
 }
 

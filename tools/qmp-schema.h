@@ -33,6 +33,9 @@
 typedef struct QmpSchema QmpSchema;
 struct json_object;
 
+/* "a string", "an array", ...: the JSON type of @v, for messages. */
+const char *qmp_json_kind(struct json_object *v);
+
 /*
  * Parse @len bytes of one QMP reply (strict JSON, checked as libqmig
  * checks JSON); NULL with a message ("invalid JSON at line L, column
