@@ -127,6 +127,19 @@ def by_definition(lines):
     return [line for block in sorted(blocks) for line in block]
 
 
+def report_diff(title, release, want, got, context, limit):
+    """The first @limit lines of the diff from @want (the release's own
+    front end) to @got (qmig-gen), on stderr under @title."""
+    print(title, file=sys.stderr)
+    diff = difflib.unified_diff(want, got, '%s front end' % release,
+                                'qmig-gen --legacy', lineterm='', n=context)
+    for n, line in enumerate(diff):
+        if n == limit:
+            print('...', file=sys.stderr)
+            break
+        print(line, file=sys.stderr)
+
+
 def release_key(name):
     """'v10.2' -> [10, 2]; other names after the releases, by name."""
     try:
@@ -189,30 +202,16 @@ def main():
     # follows its include walk); compare the definitions sorted.
     era_lines, our_lines = by_definition(era_lines), by_definition(our_lines)
     if era_lines != our_lines:
-        diff = difflib.unified_diff(era_lines, our_lines,
-                                    '%s front end' % release,
-                                    'qmig-gen --legacy', lineterm='', n=2)
-        print('%s: the interfaces differ:' % release, file=sys.stderr)
-        for n, line in enumerate(diff):
-            if n == 60:
-                print('...', file=sys.stderr)
-                break
-            print(line, file=sys.stderr)
+        report_diff('%s: the interfaces differ:' % release, release,
+                    era_lines, our_lines, context=2, limit=60)
         return 1
 
     # Every definition documentation block, with the members it
     # describes (QEMU adds a stub for each undocumented member; so do we).
     if sorted(era_docs) != sorted(our_docs):
-        diff = difflib.unified_diff(sorted(era_docs), sorted(our_docs),
-                                    '%s front end' % release,
-                                    'qmig-gen --legacy', lineterm='', n=0)
-        print('%s: the documentation differs (SYMBOL MEMBERS):' % release,
-              file=sys.stderr)
-        for n, line in enumerate(diff):
-            if n == 40:
-                print('...', file=sys.stderr)
-                break
-            print(line, file=sys.stderr)
+        report_diff('%s: the documentation differs (SYMBOL MEMBERS):'
+                    % release, release, sorted(era_docs), sorted(our_docs),
+                    context=0, limit=40)
         return 1
     print('%s: same %d definitions and %d definition documentation blocks'
           % (release, sum(not l.startswith(' ') for l in our_lines),
