@@ -6,6 +6,7 @@
 
 #include "arena.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,15 @@
  */
 #define ARENA_BLOCK_SIZE (256 * 1024)
 
+/* Huge-page chunks (see map_chunk()): x86-64's 2 MiB huge page size. */
+#define CHUNK_SIZE ((size_t)2 * 1024 * 1024)
+/* Keeps every block in a chunk as aligned as calloc() would. */
+#define CHUNK_ALIGN ((size_t)_Alignof(max_align_t))
+#define CHUNK_BLOCK_MAX (sizeof(QmigArenaBlock) + ARENA_BLOCK_SIZE)
+
 struct QmigArenaBlock {
     struct QmigArenaBlock *next;
+    bool in_chunk; /* carved from a chunk, not from calloc() */
     size_t size;
     size_t used; /* of a retired block; the current one's is cur - data */
     _Alignas(max_align_t) unsigned char data[];
@@ -50,8 +58,17 @@ void qmig_arena_free(QmigArena *arena)
     QmigArenaBlock *block = arena->head;
     while (block) {
         QmigArenaBlock *next = block->next;
-        free(block);
+        if (!block->in_chunk) {
+            free(block);
+        }
         block = next;
+    }
+    void *chunk = arena->chunks;
+    while (chunk) {
+        void *next;
+        memcpy(&next, chunk, sizeof(next));
+        munmap(chunk, CHUNK_SIZE);
+        chunk = next;
     }
     free(arena);
 }
@@ -86,11 +103,91 @@ static void prefault(void *p, size_t size)
 #endif
 }
 
-static QmigArenaBlock *new_block(size_t size)
+/*
+ * A fresh 2 MiB-aligned region of CHUNK_SIZE zeroed bytes that the
+ * kernel may back with one transparent huge page, or NULL.  On the
+ * 2-core VM, populating 4 MiB took 1.8 ms in 4 KiB pages and 0.5 ms in
+ * huge pages; QEMU's schema needs about 4 MiB of arena.
+ */
+static unsigned char *map_chunk(void)
 {
-    QmigArenaBlock *block = xmalloc(sizeof(*block) + size);
-    prefault(block, sizeof(*block) + size);
-    block->size = size;
+#ifdef MADV_HUGEPAGE
+    /* Twice the size, so that an aligned region lies inside. */
+    size_t len = 2 * CHUNK_SIZE;
+    unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        return NULL;
+    }
+    unsigned char *start =
+        (unsigned char *)(((uintptr_t)p + CHUNK_SIZE - 1) &
+                          ~(uintptr_t)(CHUNK_SIZE - 1));
+    size_t head = (size_t)(start - p);
+    if (head) {
+        munmap(p, head);
+    }
+    if (len - head > CHUNK_SIZE) {
+        munmap(start + CHUNK_SIZE, len - head - CHUNK_SIZE);
+    }
+    /* Only advice: without huge pages, the chunk works all the same. */
+    (void)madvise(start, CHUNK_SIZE, MADV_HUGEPAGE);
+    return start;
+#else
+    return NULL;
+#endif
+}
+
+/*
+ * Room for @total bytes from the arena's chunks, or NULL.  A request
+ * that does not fit opens a new chunk only if it is no larger than a
+ * standard block, so that big ones cannot strand much of a chunk.
+ */
+static void *chunk_alloc(QmigArena *arena, size_t *total_io)
+{
+    size_t total = *total_io;
+    total = (total + CHUNK_ALIGN - 1) & ~(CHUNK_ALIGN - 1);
+    if (total > (size_t)(arena->chunk_end - arena->chunk_cur)) {
+        if (total > CHUNK_BLOCK_MAX) {
+            return NULL;
+        }
+        unsigned char *chunk = map_chunk();
+        if (!chunk) {
+            return NULL;
+        }
+        /* Word 0 links the chunks, for qmig_arena_free(). */
+        memcpy(chunk, &arena->chunks, sizeof(arena->chunks));
+        arena->chunks = chunk;
+        arena->chunk_cur = chunk + CHUNK_ALIGN;
+        arena->chunk_end = chunk + CHUNK_SIZE;
+    }
+    /* A tail too small for another block goes to this one. */
+    if ((size_t)(arena->chunk_end - arena->chunk_cur) - total <
+        CHUNK_BLOCK_MAX) {
+        total = (size_t)(arena->chunk_end - arena->chunk_cur);
+    }
+    void *p = arena->chunk_cur;
+    arena->chunk_cur += total;
+    *total_io = total;
+    return p;
+}
+
+static QmigArenaBlock *new_block(QmigArena *arena, size_t size)
+{
+    size_t total = sizeof(QmigArenaBlock) + size;
+    /*
+     * The first block comes from calloc(), so that small schemas (the
+     * test suite's) do not pay for a huge page; an arena that needs a
+     * second block is a big one.
+     */
+    QmigArenaBlock *block = arena->head ? chunk_alloc(arena, &total) : NULL;
+    if (block) {
+        block->in_chunk = true;
+    } else {
+        block = xmalloc(total);
+    }
+    prefault(block, total);
+    /* Perhaps more than asked for (see chunk_alloc()), never less. */
+    block->size = total - sizeof(QmigArenaBlock);
     return block;
 }
 
@@ -107,7 +204,7 @@ void *qmig_arena_alloc_slow(QmigArena *arena, size_t size)
      * current one so the current block's free tail is not wasted.
      */
     if (cur && rounded > ARENA_BLOCK_SIZE / 4) {
-        QmigArenaBlock *big = new_block(rounded);
+        QmigArenaBlock *big = new_block(arena, rounded);
         big->used = rounded;
         big->next = cur->next;
         cur->next = big;
@@ -118,11 +215,11 @@ void *qmig_arena_alloc_slow(QmigArena *arena, size_t size)
         cur->used = (size_t)(arena->cur - cur->data);
         arena->retired_used += cur->used;
     }
-    QmigArenaBlock *block =
-        new_block(rounded > ARENA_BLOCK_SIZE ? rounded : ARENA_BLOCK_SIZE);
+    QmigArenaBlock *block = new_block(
+        arena, rounded > ARENA_BLOCK_SIZE ? rounded : ARENA_BLOCK_SIZE);
     block->next = cur;
     arena->head = block;
-    /* Blocks come zeroed from calloc() and are never reused. */
+    /* Blocks come zeroed from calloc() or mmap() and are never reused. */
     arena->cur = block->data + rounded;
     arena->end = block->data + block->size;
     return block->data;

@@ -30,6 +30,10 @@ typedef struct QmigArena {
     unsigned char *end;
     QmigArenaBlock *head; /* the current block, then older ones */
     size_t retired_used;  /* bytes handed out from blocks before head */
+    /* Huge-page regions that later blocks are carved from; see arena.c. */
+    unsigned char *chunk_cur; /* free space of the newest: [chunk_cur, */
+    unsigned char *chunk_end; /*                            chunk_end) */
+    void *chunks;             /* newest first, linked through word 0 */
 } QmigArena;
 
 QmigArena *qmig_arena_new(void);

@@ -175,41 +175,45 @@ static bool space_then_sentence(const char *s, size_t n, size_t i)
     return i + 1 < n && s[i] == ' ' && sentence_start(s[i + 1]);
 }
 
-/* Sentence-ending punctuation: the [.!?] of the expression below. */
-static bool is_sentence_punct(char c)
+/* The index of the first @c in @s from @i on below @n, or @n. */
+static size_t index_of(const char *s, size_t n, size_t i, char c)
 {
-    return c == '.' || c == '!' || c == '?';
-}
-
-/* The high bit of each byte of @w that equals @c (and maybe of some above
- * such a byte, which does not matter for a yes/no answer). */
-static uint64_t word_bytes_eq(uint64_t w, char c)
-{
-    const uint64_t ones = 0x0101010101010101u;
-    uint64_t v = w ^ (ones * (unsigned char)c);
-    return (v - ones) & ~v & (ones << 7);
+    const char *p = i < n ? memchr(s + i, c, n - i) : NULL;
+    return p ? (size_t)(p - s) : n;
 }
 
 /*
- * The first index from @i on holding sentence punctuation, or @n.
- * Such bytes are rare in prose: rule out 8 bytes at a time.
+ * Where the next of each sentence-ending punctuation character (the
+ * [.!?] of the expression below) is, for a walk over one line's
+ * punctuation in order: memchr() covers many bytes per step, and each
+ * character is searched for again only once the walk has passed it.
  */
-static size_t next_sentence_punct(const char *s, size_t n, size_t i)
+typedef struct PunctWalk {
+    size_t dot, bang, quest; /* at or after the walk's position, or n */
+} PunctWalk;
+
+static void punct_walk_init(PunctWalk *w, const char *s, size_t n, size_t i)
 {
-    while (n - i >= 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        /* One test for the three, without a branch for each. */
-        if (word_bytes_eq(w, '.') | word_bytes_eq(w, '!') |
-            word_bytes_eq(w, '?')) {
-            break;
-        }
-        i += 8;
+    w->dot = index_of(s, n, i, '.');
+    w->bang = index_of(s, n, i, '!');
+    w->quest = index_of(s, n, i, '?');
+}
+
+/* The first index from @i on holding sentence punctuation, or @n. */
+static size_t next_sentence_punct(PunctWalk *w, const char *s, size_t n,
+                                  size_t i)
+{
+    if (w->dot < i) {
+        w->dot = index_of(s, n, i, '.');
     }
-    while (i < n && !is_sentence_punct(s[i])) {
-        i++;
+    if (w->bang < i) {
+        w->bang = index_of(s, n, i, '!');
     }
-    return i;
+    if (w->quest < i) {
+        w->quest = index_of(s, n, i, '?');
+    }
+    size_t next = w->dot < w->bang ? w->dot : w->bang;
+    return next < w->quest ? next : w->quest;
 }
 
 /*
@@ -240,21 +244,33 @@ static bool ends_eg(const char *s, size_t i)
  */
 static long find_single_space(const char *s, size_t n)
 {
-    size_t i = 0;
-    if (n > 0) {
-        /* ^ *\d\. can only match at the start of the line. */
-        size_t j = 0;
-        while (j < n && s[j] == ' ') {
-            j++;
-        }
-        if (j + 1 < n && s[j] >= '0' && s[j] <= '9' && s[j + 1] == '.' &&
-            space_then_sentence(s, n, j + 2)) {
-            i = j + 4;
-        }
+    /*
+     * Punctuation that reports needs two bytes after it, so only the
+     * bytes before m can; this keeps the usual '.' that ends a line
+     * out of the search.
+     */
+    if (n < 3) {
+        return -1;
     }
+    size_t m = n - 2;
+    size_t i = 0;
+    /* ^ *\d\. can only match at the start of the line. */
+    size_t j = 0;
+    while (j < n && s[j] == ' ') {
+        j++;
+    }
+    if (j + 1 < n && s[j] >= '0' && s[j] <= '9' && s[j + 1] == '.' &&
+        space_then_sentence(s, n, j + 2)) {
+        i = j + 4;
+    }
+    if (i >= m) {
+        return -1;
+    }
+    PunctWalk walk;
+    punct_walk_init(&walk, s, m, i);
     for (;; i++) {
-        i = next_sentence_punct(s, n, i);
-        if (i >= n) {
+        i = next_sentence_punct(&walk, s, m, i);
+        if (i >= m) {
             return -1;
         }
         if (space_then_sentence(s, n, i + 1) &&
