@@ -41,10 +41,10 @@ class Failure(Exception):
 
 
 def run(argv, cwd=None, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        preexec_fn=None):
+        preexec_fn=None, env=None):
     proc = subprocess.run(argv, cwd=cwd, stdin=stdin, stdout=stdout,
                           stderr=subprocess.PIPE, timeout=TIMEOUT,
-                          check=False, preexec_fn=preexec_fn)
+                          check=False, preexec_fn=preexec_fn, env=env)
     out = proc.stdout.decode('utf-8', 'replace') if proc.stdout else ''
     return proc.returncode, out, proc.stderr.decode('utf-8', 'replace')
 
@@ -277,6 +277,11 @@ def depfile_escape_make(env):
     make = shutil.which('make')
     if not make:
         raise SkipCase('no make')
+    # A make of our own, not a sub-make of the `make check` that may run
+    # us: that one's flags would add "Entering directory" lines.
+    make_env = {k: v for k, v in os.environ.items()
+                if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL',
+                             'MAKEOVERRIDES', 'GNUMAKEFLAGS')}
     ind, outd = weird_tree(env)
     depfile = os.path.join(env.tmp, 'qmig.d')
     status, _, err = env.qmig_gen('generate', '-o', outd, '--depfile',
@@ -284,10 +289,10 @@ def depfile_escape_make(env):
     expect(status == 0, 'generate: exit status %d' % status, err)
     with open(os.path.join(env.tmp, 'Makefile'), 'w') as f:
         f.write("include qmig.d\n%.h: ; @echo 'remake $@'\n")
-    status, out, err = run([make, '-q'], cwd=env.tmp)
+    status, out, err = run([make, '-q'], cwd=env.tmp, env=make_env)
     expect(status == 0, 'make -q right after generate: status %d (2: it '
            'read a prerequisite name that is no file)' % status, err)
-    status, out, err = run([make, '-pq'], cwd=env.tmp)
+    status, out, err = run([make, '-pq'], cwd=env.tmp, env=make_env)
     first = os.path.join(outd, 'qmig-migration-types.h')
     rule = [line for line in out.splitlines()
             if line.startswith(first + ':')]
@@ -299,7 +304,7 @@ def depfile_escape_make(env):
     for name in os.listdir(outd):
         os.utime(os.path.join(outd, name), (now - 100, now - 100))
     os.utime(os.path.join(ind, 'schema', 'common.json'), (now - 50, now - 50))
-    status, out, err = run([make], cwd=env.tmp)
+    status, out, err = run([make], cwd=env.tmp, env=make_env)
     expect(status == 0 and out == 'remake %s\n' % first,
            'make after touching an input: status %d, stdout %r'
            % (status, out), err)
