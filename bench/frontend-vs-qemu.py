@@ -6,7 +6,7 @@ Usage: frontend-vs-qemu.py [--runs N] [--py-runs M] [--python PY]
 
 Times, side by side on this machine, `QMIG_GEN check SCHEMA` on QEMU's
 full schema (QEMU_QAPI_DIR/current/qapi/qapi-schema.json) against two
-runs of QEMU's Python code generator under PY (default /usr/bin/python3):
+uses of QEMU's Python code generator under PY (default /usr/bin/python3):
 
 * the front end alone: a fresh process that imports qapi.schema and
   constructs QAPISchema(SCHEMA), which parses the files and runs every
@@ -27,9 +27,10 @@ so every figure includes process start (for Python: the interpreter and
 its imports).  The runs are interleaved (a batch of qmig-gen runs after
 each pair of Python runs) so that all see the same machine load.
 Prints the medians, both ratios, qmig-gen's CPU time, and whether each
-ratio reaches the target (100).  Peak RSS comes from BENCH_CHECK (bench/bench-check.c),
-which starts qmig-gen from a small process: a child that Python spawns
-inherits the interpreter's memory high-water mark.  Exit status 0 even
+ratio reaches the target (100).  Peak RSS comes from BENCH_CHECK
+(bench/bench-check.c), which starts qmig-gen from a small process: a
+child that Python spawns inherits the interpreter's memory high-water
+mark.  Exit status 0 even
 if a target is missed; 2 on a usage or setup error (a run that fails is
 one).
 """
