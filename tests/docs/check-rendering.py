@@ -19,8 +19,9 @@ Standard library only.  On every HTML page under HTML_DIR:
   (default 800, the body of Sphinx's basic themes), shows its smallest
   text at 10 px or more;
 * rules: a table of class qmig-rules exists on some page, its rule ids
-  are styled unbroken (qmig.css), and if an origin cell starts with an
-  R-number the page explains R-numbers above the table;
+  and the names in its "Invalid when" column are styled unbroken
+  (qmig.css), and if an origin cell starts with an R-number the page
+  explains R-numbers above the table;
 * legend: on the reference page (PAGE, default reference.html) every
   value of a Side or Handshake fact links to its meaning on that page
   (#qmig-side-VALUE, #qmig-handshake-VALUE, which must exist there).
@@ -285,6 +286,11 @@ def main(argv=None):
                          r'[^}]*white-space:\s*nowrap', style):
             errors.append('_static/qmig.css: rule ids of table.qmig-rules '
                           'are not white-space: nowrap')
+        if not re.search(r'table\.qmig-rules\s+td:nth-child\(2\)\s+'
+                         r'span\.pre\s*\{[^}]*white-space:\s*nowrap', style):
+            errors.append('_static/qmig.css: names in the "Invalid when" '
+                          'column of table.qmig-rules can break at hyphens '
+                          '(not white-space: nowrap)')
     elif pages:
         errors.append('no _static/qmig.css')
 
