@@ -98,6 +98,12 @@ const char *qmig_front_end_error(const QmigFrontEnd *fe)
     return fe->failed ? fe->ctx.error : NULL;
 }
 
+size_t qmig_front_end_notes(const QmigFrontEnd *fe, const char *const **notes)
+{
+    *notes = (const char *const *)fe->ctx.doc_notes.items;
+    return fe->ctx.doc_notes.len;
+}
+
 /* Every file read: the schema, its includes, pragmas and metadata. */
 static void collect_inputs(QmigFrontEnd *fe, QmigPtrVec *inputs)
 {

@@ -62,6 +62,13 @@ int qmig_front_end_run_buffer(QmigFrontEnd *fe, const char *name,
 /* The diagnostic after a failed run, ending in a newline; else NULL. */
 const char *qmig_front_end_error(const QmigFrontEnd *fe);
 
+/*
+ * The notes of the last run, each ending in a newline: with relaxed
+ * documentation (legacy mode), one per doc block read as a plain
+ * comment.  Valid until @fe is freed.
+ */
+size_t qmig_front_end_notes(const QmigFrontEnd *fe, const char *const **notes);
+
 /* The checked model after a successful run; else NULL. */
 const QmigSchema *qmig_front_end_schema(const QmigFrontEnd *fe);
 

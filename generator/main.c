@@ -46,8 +46,9 @@ static const char usage_text[] =
     "  --legacy          accept the schema language of every QEMU release\n"
     "                    from 4.2 on: simple unions, old pragma names, and\n"
     "                    documentation without the checks added since; a\n"
-    "                    doc block still rejected is read as a comment\n"
-    "                    (compat always reads its inputs this way)\n"
+    "                    doc block still rejected is read as a comment,\n"
+    "                    with a note on stderr (compat always reads its\n"
+    "                    inputs this way, without notes)\n"
     "  -o, --output-dir DIR   generate: where outputs go\n"
     "  --prefix P        generate: file and symbol prefix (default "
     "'" QMIG_DEFAULT_PREFIX "');\n"
@@ -506,6 +507,12 @@ static int run(int argc, char **argv)
     }
     qmig_front_end_set_legacy(fe, opts.legacy);
     status = qmig_front_end_run(fe, opts.schema, opts.pragma);
+    /* Not for compat, which always reads this way: the interface counts. */
+    const char *const *notes;
+    size_t n_notes = qmig_front_end_notes(fe, &notes);
+    for (size_t i = 0; i < n_notes; i++) {
+        fputs(notes[i], stderr);
+    }
     if (status == QMIG_EXIT_OK && !strcmp(opts.command, "dump")) {
         errno = 0;
         qmig_dump_schema(stdout, qmig_front_end_schema(fe));

@@ -94,6 +94,11 @@ typedef struct QmigCtx {
      */
     char *doc_scratch;
     size_t doc_scratch_cap;
+    /*
+     * docs_relaxed: for each doc block read as a plain comment, a note
+     * that names it and the rule it broke (char *, ending in a newline).
+     */
+    QmigPtrVec doc_notes;
 } QmigCtx;
 
 /* Whether @name is in @list, one of the lists of ctx->pragma. */

@@ -548,7 +548,62 @@ def input_kinds(env):
                % (' '.join(argv), status, line), err)
 
 
-# --- 8. README ------------------------------------------------------------
+# --- 8. What --legacy reads as plain comments -----------------------------
+
+LEGACY_ROOT = """\
+{ 'include': 'sub.json' }
+##
+# @Good:
+#
+# A fine enum.
+##
+{ 'enum': 'Good', 'data': [ 'a' ] }
+"""
+
+LEGACY_SUB = """\
+##
+# @Bad:
+#
+# Junk follows the end of this block.
+## junk
+{ 'enum': 'Bad', 'data': [ 'b' ] }
+"""
+
+
+@case('legacy-doc-notes')
+def legacy_doc_notes(env):
+    """--legacy reads a doc block it still rejects as a plain comment, and
+    says so in a note, with the include chain and the rule it broke; it
+    stays a success.  compat, which always reads this way, says nothing:
+    it compares interfaces, not documentation."""
+    with open(os.path.join(env.tmp, 'root.json'), 'w') as f:
+        f.write(LEGACY_ROOT)
+    with open(os.path.join(env.tmp, 'sub.json'), 'w') as f:
+        f.write(LEGACY_SUB)
+    note = ("In file included from root.json:1:\n"
+            "sub.json:5:1: note: documentation comment read as a plain "
+            "comment: junk after '##' at end of documentation comment\n")
+    for command in ('check', 'dump'):
+        status, out, err = env.qmig_gen(command, '--legacy', 'root.json',
+                                        cwd=env.tmp)
+        expect(status == 0 and err == note,
+               '%s --legacy: exit status %d, stderr is not the note %r'
+               % (command, status, note), err)
+        expect(command != 'dump' or 'enum Bad' in out,
+               'dump --legacy: the definition after the comment is missing',
+               out)
+    status, _, err = env.qmig_gen('check', 'root.json', cwd=env.tmp)
+    expect(status == 1 and err == note.replace(
+        'note: documentation comment read as a plain comment',
+        'error'), 'check without --legacy: exit status %d, not the error'
+           % status, err)
+    status, _, err = env.qmig_gen('compat', 'root.json', 'root.json',
+                                  cwd=env.tmp)
+    expect(status == 0 and 'note:' not in err,
+           'compat: exit status %d, or a note on stderr' % status, err)
+
+
+# --- 9. README ------------------------------------------------------------
 
 def readme(env):
     with open(os.path.join(env.src, 'README.md'), encoding='utf-8') as f:
