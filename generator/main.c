@@ -507,7 +507,7 @@ static int run(int argc, char **argv)
     }
     qmig_front_end_set_legacy(fe, opts.legacy);
     status = qmig_front_end_run(fe, opts.schema, opts.pragma);
-    /* Not for compat, which always reads this way: the interface counts. */
+    /* Legacy mode's notes (compat, above, prints none). */
     const char *const *notes;
     size_t n_notes = qmig_front_end_notes(fe, &notes);
     for (size_t i = 0; i < n_notes; i++) {
