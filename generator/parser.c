@@ -419,25 +419,6 @@ static void skip_doc_block(Parser *p)
 }
 
 /*
- * The note for a doc block read as a plain comment, from the error that
- * rejected it ("FILE:LINE:COL: error: MSG", after any include chain).
- */
-static void note_dropped_doc(QmigCtx *ctx, const char *error)
-{
-    static const char tag[] = ": error: ";
-    const char *at = strstr(error, tag);
-    if (!at) {
-        return;
-    }
-    char *note = qmig_arena_printf(ctx->arena,
-                                   "%.*s: note: documentation comment read "
-                                   "as a plain comment: %s",
-                                   (int)(at - error), error,
-                                   at + sizeof(tag) - 1);
-    qmig_vec_push(ctx->arena, &ctx->doc_notes, note);
-}
-
-/*
  * qmig_doc_parse() where documentation cannot fail the load: a block the
  * rules reject is skipped whole and NULL returned, as if it were a plain
  * comment.  The error it raised becomes a note (ctx->doc_notes).
@@ -456,8 +437,12 @@ static QmigDoc *parse_doc_relaxed(Parser *p)
         doc = qmig_doc_parse(&p->lex);
     } else {
         /* The rejection is the text after what was there before. */
-        note_dropped_doc(ctx, ctx->error + (outer_error ? strlen(outer_error)
-                                                        : 0));
+        const char *error =
+            ctx->error + (outer_error ? strlen(outer_error) : 0);
+        qmig_vec_push(ctx->arena, &ctx->doc_notes,
+                      qmig_error_as_note(ctx, error,
+                                         "documentation comment read as a "
+                                         "plain comment"));
         ctx->error = outer_error;
         ctx->error_status = outer_status;
         p->lex = at_block;

@@ -237,18 +237,34 @@ static _Noreturn void leave(QmigCtx *ctx, int status)
     longjmp(*ctx->escape, 1);
 }
 
+/* What append_error() puts between a location and its message. */
+static const char error_tag[] = ": error: ";
+
 static void append_error(QmigCtx *ctx, const QmigInfo *info, int col,
                          const char *msg)
 {
     const char *prev = ctx->error ? ctx->error : "";
     if (info) {
-        ctx->error = qmig_arena_printf(ctx->arena, "%s%s: error: %s\n", prev,
-                                       format_location(ctx, info, col), msg);
+        ctx->error = qmig_arena_printf(ctx->arena, "%s%s%s%s\n", prev,
+                                       format_location(ctx, info, col),
+                                       error_tag, msg);
     } else {
         ctx->error = qmig_arena_printf(ctx->arena, "%sqmig-gen: error: %s\n",
                                        prev, msg);
     }
     ctx->n_errors++;
+}
+
+char *qmig_error_as_note(QmigCtx *ctx, const char *error, const char *what)
+{
+    const char *at = strstr(error, error_tag);
+    if (!at) {
+        return qmig_arena_printf(ctx->arena, "qmig-gen: note: %s: %s", what,
+                                 error);
+    }
+    return qmig_arena_printf(ctx->arena, "%.*s: note: %s: %s",
+                             (int)(at - error), error, what,
+                             at + sizeof(error_tag) - 1);
 }
 
 void qmig_error(QmigCtx *ctx, const QmigInfo *info, int col, const char *fmt,

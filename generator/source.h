@@ -150,6 +150,13 @@ void qmig_report(QmigCtx *ctx, const QmigInfo *info, const char *fmt, ...)
 void qmig_leave_if_errors(QmigCtx *ctx);
 
 /* An error with no source location and the usage/I-O exit status. */
+/*
+ * @error, a diagnostic as qmig_error() formats it, turned into a note
+ * that says @what first: "LOCATION: note: WHAT: MESSAGE", include chain
+ * kept.
+ */
+char *qmig_error_as_note(QmigCtx *ctx, const char *error, const char *what);
+
 _Noreturn void qmig_fatal_io(QmigCtx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
