@@ -149,7 +149,6 @@ void qmig_report(QmigCtx *ctx, const QmigInfo *info, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void qmig_leave_if_errors(QmigCtx *ctx);
 
-/* An error with no source location and the usage/I-O exit status. */
 /*
  * @error, a diagnostic as qmig_error() formats it, turned into a note
  * that says @what first: "LOCATION: note: WHAT: MESSAGE", include chain
@@ -157,6 +156,7 @@ void qmig_leave_if_errors(QmigCtx *ctx);
  */
 char *qmig_error_as_note(QmigCtx *ctx, const char *error, const char *what);
 
+/* An error with no source location and the usage/I-O exit status. */
 _Noreturn void qmig_fatal_io(QmigCtx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -12,6 +12,7 @@ usage: run-subproject-test.py QMIG_SOURCE_ROOT WORKDIR
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,11 +67,33 @@ int main(void)
 """
 
 
+# The parent builds without ccache: the cache is shared with the QEMU
+# builds of other suites, and this test is about meson, not about them.
+ENV = dict(os.environ, CCACHE_DISABLE='1')
+
+
+def failure_excerpt(output, limit=40):
+    """What a failed step said, short enough to survive CI logs: from
+    ninja's first FAILED: line on, without its progress lines."""
+    lines = output.splitlines()
+    start = next((i for i, line in enumerate(lines)
+                  if line.startswith('FAILED:')), max(0, len(lines) - limit))
+    kept = [line for line in lines[start:]
+            if not re.match(r'\[\d+/\d+\] ', line)]
+    return '\n'.join(kept[:limit])
+
+
 def run(cmd, cwd):
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
+                          env=ENV)
     if proc.returncode != 0:
-        sys.exit('FAIL: %s\n%s%s' % (' '.join(cmd), proc.stdout[-3000:],
-                                     proc.stderr[-3000:]))
+        log = os.path.join(cwd, 'failed-step.log')
+        with open(log, 'w') as f:
+            f.write(proc.stdout + proc.stderr)
+        free = shutil.disk_usage(cwd).free // (1 << 20)
+        sys.exit('FAIL: %s exited %d (%d MiB free; whole output in %s)\n%s'
+                 % (' '.join(cmd), proc.returncode, free, log,
+                    failure_excerpt(proc.stdout + proc.stderr)))
     return proc.stdout
 
 
@@ -91,7 +114,8 @@ def main():
         f.write(PARENT_C)
     build = os.path.join(work, 'build')
     # Even with an installed qmig, the subproject is what is tested.
-    run(['meson', 'setup', '--force-fallback-for=qmig', build, parent],
+    run(['meson', 'setup', '--force-fallback-for=qmig',
+         '-Db_colorout=never', build, parent],
         cwd=work)
     run(['ninja', '-C', build], cwd=work)
     out = run([os.path.join(build, 'parent')], cwd=work)
