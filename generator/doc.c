@@ -1028,7 +1028,11 @@ void qmig_doc_connect_feature(QmigCtx *ctx, QmigDoc *doc, const char *name,
     s->member = feature;
 }
 
-/* "documented member 'a' does not exist", "... members 'a', 'b' do ..." */
+/*
+ * "documented member 'a' does not exist", "... members 'a', 'b' do ...":
+ * an error, or with relaxed documentation a note that the descriptions
+ * are dropped.
+ */
 static void check_connected(QmigCtx *ctx, const QmigPtrVec *vec,
                             const char *what)
 {
@@ -1061,8 +1065,16 @@ static void check_connected(QmigCtx *ctx, const QmigPtrVec *vec,
         }
     }
     names[n] = '\0';
+    const char *plural = count > 1 ? "s" : "";
+    const char *verb = count > 1 ? "do" : "does";
+    if (ctx->docs_relaxed) {
+        qmig_note(ctx, first->info,
+                  "description%s dropped: documented %s%s '%s' %s not exist",
+                  plural, what, plural, names, verb);
+        return;
+    }
     qmig_error(ctx, first->info, 0, "documented %s%s '%s' %s not exist", what,
-               count > 1 ? "s" : "", names, count > 1 ? "do" : "does");
+               plural, names, verb);
 }
 
 /* Drop from @vec the member and feature sections tied to nothing. */
@@ -1081,15 +1093,14 @@ static void prune_unconnected(QmigPtrVec *vec)
 
 void qmig_doc_check(QmigCtx *ctx, QmigDoc *doc)
 {
+    check_connected(ctx, &doc->args, "member");
+    check_connected(ctx, &doc->features, "feature");
     if (ctx->docs_relaxed) {
         /* Descriptions of what does not exist are dropped, not errors. */
         prune_unconnected(&doc->args);
         prune_unconnected(&doc->features);
         prune_unconnected(&doc->all_sections);
-        return;
     }
-    check_connected(ctx, &doc->args, "member");
-    check_connected(ctx, &doc->features, "feature");
 }
 
 void qmig_doc_dump(FILE *out, const QmigDoc *doc)

@@ -100,8 +100,8 @@ const char *qmig_front_end_error(const QmigFrontEnd *fe)
 
 size_t qmig_front_end_notes(const QmigFrontEnd *fe, const char *const **notes)
 {
-    *notes = (const char *const *)fe->ctx.doc_notes.items;
-    return fe->ctx.doc_notes.len;
+    *notes = (const char *const *)fe->ctx.notes.items;
+    return fe->ctx.notes.len;
 }
 
 /* Every file read: the schema, its includes, pragmas and metadata. */

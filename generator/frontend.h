@@ -65,7 +65,8 @@ const char *qmig_front_end_error(const QmigFrontEnd *fe);
 /*
  * The notes of the last run, each ending in a newline: with relaxed
  * documentation (legacy mode), one per doc block read as a plain
- * comment.  Valid until @fe is freed.
+ * comment, and one per block and kind of dropped descriptions.  Valid
+ * until @fe is freed.
  */
 size_t qmig_front_end_notes(const QmigFrontEnd *fe, const char *const **notes);
 

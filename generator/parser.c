@@ -421,7 +421,7 @@ static void skip_doc_block(Parser *p)
 /*
  * qmig_doc_parse() where documentation cannot fail the load: a block the
  * rules reject is skipped whole and NULL returned, as if it were a plain
- * comment.  The error it raised becomes a note (ctx->doc_notes).
+ * comment.  The error it raised becomes a note (ctx->notes).
  */
 static QmigDoc *parse_doc_relaxed(Parser *p)
 {
@@ -439,7 +439,7 @@ static QmigDoc *parse_doc_relaxed(Parser *p)
         /* The rejection is the text after what was there before. */
         const char *error =
             ctx->error + (outer_error ? strlen(outer_error) : 0);
-        qmig_vec_push(ctx->arena, &ctx->doc_notes,
+        qmig_vec_push(ctx->arena, &ctx->notes,
                       qmig_error_as_note(ctx, error,
                                          "documentation comment read as a "
                                          "plain comment"));

@@ -267,6 +267,17 @@ char *qmig_error_as_note(QmigCtx *ctx, const char *error, const char *what)
                              at + sizeof(error_tag) - 1);
 }
 
+void qmig_note(QmigCtx *ctx, const QmigInfo *info, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = qmig_arena_vprintf(ctx->arena, fmt, ap);
+    va_end(ap);
+    qmig_vec_push(ctx->arena, &ctx->notes,
+                  qmig_arena_printf(ctx->arena, "%s: note: %s\n",
+                                    format_location(ctx, info, 0), msg));
+}
+
 void qmig_error(QmigCtx *ctx, const QmigInfo *info, int col, const char *fmt,
                 ...)
 {

@@ -95,10 +95,12 @@ typedef struct QmigCtx {
     char *doc_scratch;
     size_t doc_scratch_cap;
     /*
-     * docs_relaxed: for each doc block read as a plain comment, a note
-     * that names it and the rule it broke (char *, ending in a newline).
+     * docs_relaxed: what was read past instead of failing the load, each
+     * a note that names the place and the rule it broke (char *, ending
+     * in a newline): doc blocks read as plain comments, descriptions of
+     * members that do not exist.
      */
-    QmigPtrVec doc_notes;
+    QmigPtrVec notes;
 } QmigCtx;
 
 /* Whether @name is in @list, one of the lists of ctx->pragma. */
@@ -155,6 +157,10 @@ void qmig_leave_if_errors(QmigCtx *ctx);
  * kept.
  */
 char *qmig_error_as_note(QmigCtx *ctx, const char *error, const char *what);
+
+/* Add "LOCATION: note: MESSAGE" at @info to ctx->notes. */
+void qmig_note(QmigCtx *ctx, const QmigInfo *info, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* An error with no source location and the usage/I-O exit status. */
 _Noreturn void qmig_fatal_io(QmigCtx *ctx, const char *fmt, ...)

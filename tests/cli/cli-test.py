@@ -603,6 +603,52 @@ def legacy_doc_notes(env):
            'compat: exit status %d, or a note on stderr' % status, err)
 
 
+LEGACY_DROPPED = """\
+##
+# @Point:
+#
+# A point.
+#
+# @x: the abscissa
+#
+# @gone: removed long ago
+#
+# @gone2: removed too
+#
+# Features:
+# @old: never was
+##
+{ 'struct': 'Point', 'data': { 'x': 'int' } }
+"""
+
+
+@case('legacy-dropped-descriptions')
+def legacy_dropped_descriptions(env):
+    """--legacy drops descriptions of members and features that do not
+    exist, as older releases had them, and says so: one note per doc
+    block and kind, in the words of the error it replaces.  The model
+    keeps the descriptions that are connected."""
+    with open(os.path.join(env.tmp, 'dropped.json'), 'w') as f:
+        f.write(LEGACY_DROPPED)
+    notes = ("dropped.json:8: note: descriptions dropped: documented "
+             "members 'gone', 'gone2' do not exist\n"
+             "dropped.json:13: note: description dropped: documented "
+             "feature 'old' does not exist\n")
+    status, out, err = env.qmig_gen('dump', '--legacy', 'dropped.json',
+                                    cwd=env.tmp)
+    expect(status == 0 and err == notes,
+           'dump --legacy: exit status %d, stderr is not the notes %r'
+           % (status, notes), err)
+    expect('arg=x' in out and 'gone' not in out and 'old' not in out,
+           'dump --legacy: the model keeps a dropped description, or lost '
+           'the connected one', out)
+    status, _, err = env.qmig_gen('check', 'dropped.json', cwd=env.tmp)
+    expect(status == 1 and err == "dropped.json:8: error: documented "
+           "members 'gone', 'gone2' do not exist\n",
+           'check without --legacy: exit status %d, not the error' % status,
+           err)
+
+
 # --- 9. README ------------------------------------------------------------
 
 def readme(env):
