@@ -40,7 +40,7 @@
 #include "qmig-migration-handshake.h"
 #include "qmig-migration-types.h"
 #include "qmig/handshake.h"
-#include "stdout-check.h"
+#include "diag.h"
 #include "tls-sim.h"
 
 #define MAX_INPUT (16u << 20)
@@ -136,66 +136,6 @@ static bool parse_uuid(const char *s, uint8_t out[16])
     return n == 16;
 }
 
-/*
- * "qmig-handshake: @kind@MESSAGE" on stderr, escaped: messages quote
- * what the peer sent (libqmig escapes its reasons already; this covers
- * any other text, and file names), so no byte of it reaches the
- * terminal raw.
- */
-static void vmessage(const char *kind, const char *fmt, va_list ap)
-{
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (text) {
-        vsnprintf(text, (size_t)n + 1, fmt, ap);
-    }
-    char *safe = text ? qmig_escape_text(text) : NULL;
-    fprintf(stderr, "qmig-handshake: %s%s\n", kind,
-            safe ? safe : "out of memory");
-    free(safe);
-    free(text);
-}
-
-/* A fatal error without a location: "qmig-handshake: error: ...". */
-static void error_msg(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static void error_msg(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vmessage("error: ", fmt, ap);
-    va_end(ap);
-}
-
-/* Information, not an error: "qmig-handshake: ...". */
-static void info_msg(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static void info_msg(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vmessage("", fmt, ap);
-    va_end(ap);
-}
-
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vmessage("error: ", fmt, ap);
-    va_end(ap);
-    fputs("Try 'qmig-handshake --help' for more information.\n", stderr);
-    return 2;
-}
-
 static bool parse_uint(const char *s, unsigned long long max,
                        unsigned long long *out)
 {
@@ -237,7 +177,7 @@ static int parse_options(int argc, char **argv, Options *o)
         }
         if (arg[0] == '-' && arg[1] == '-') {
             if (i + 1 == argc) {
-                return usage_error("option '%s' needs an argument", arg);
+                return diag_usage_error("option '%s' needs an argument", arg);
             }
             const char *val = argv[++i];
             unsigned long long v;
@@ -251,19 +191,19 @@ static int parse_options(int argc, char **argv, Options *o)
                 o->ready_file = val;
             } else if (!strcmp(arg, "--timeout")) {
                 if (!parse_uint(val, 86400, &v) || v == 0) {
-                    return usage_error("--timeout needs a number of seconds "
+                    return diag_usage_error("--timeout needs a number of seconds "
                                        "from 1 to 86400, not '%s'", val);
                 }
                 o->timeout_ms = (int)v * 1000;
             } else if (!strcmp(arg, "--target-page-size")) {
                 if (!parse_uint(val, UINT32_MAX, &v) || v == 0) {
-                    return usage_error("--target-page-size needs a positive "
+                    return diag_usage_error("--target-page-size needs a positive "
                                        "number of bytes, not '%s'", val);
                 }
                 o->target_page_size = v;
             } else if (!strcmp(arg, "--uuid")) {
                 if (!parse_uuid(val, o->uuid)) {
-                    return usage_error("--uuid needs 32 hexadecimal digits "
+                    return diag_usage_error("--uuid needs 32 hexadecimal digits "
                                        "(dashes allowed), not '%s'", val);
                 }
                 o->has_uuid = true;
@@ -271,7 +211,7 @@ static int parse_options(int argc, char **argv, Options *o)
                        !strcmp(arg, "--max-version")) {
                 if (!parse_uint(val, QMIG_HS_VERSION_MAX, &v) ||
                     v < QMIG_HS_VERSION_MIN) {
-                    return usage_error("%s needs a protocol version from %u "
+                    return diag_usage_error("%s needs a protocol version from %u "
                                        "to %u, not '%s'", arg,
                                        QMIG_HS_VERSION_MIN,
                                        QMIG_HS_VERSION_MAX, val);
@@ -284,53 +224,53 @@ static int parse_options(int argc, char **argv, Options *o)
             } else if (!strcmp(arg, "--test-bad-channel")) {
                 if (strcmp(val, "dup") && strcmp(val, "unknown") &&
                     strcmp(val, "session")) {
-                    return usage_error("--test-bad-channel: dup, unknown or "
+                    return diag_usage_error("--test-bad-channel: dup, unknown or "
                                        "session, not '%s'", val);
                 }
                 o->test_bad_channel = val;
             } else if (!strcmp(arg, "--unsupported")) {
                 if (o->n_unsupported == MAX_UNSUPPORTED) {
-                    return usage_error("%s", "too many --unsupported options");
+                    return diag_usage_error("%s", "too many --unsupported options");
                 }
                 o->unsupported[o->n_unsupported++] = val;
             } else {
-                return usage_error("unknown option '%s'", arg);
+                return diag_usage_error("unknown option '%s'", arg);
             }
         } else if (arg[0] == '-' && arg[1]) {
-            return usage_error("unknown option '%s'", arg);
+            return diag_usage_error("unknown option '%s'", arg);
         } else if (!mode) {
             mode = arg;
         } else if (!o->addr) {
             o->addr = arg;
         } else {
-            return usage_error("unexpected argument '%s'", arg);
+            return diag_usage_error("unexpected argument '%s'", arg);
         }
     }
     if (!mode) {
-        return usage_error("%s", "missing command: listen or connect");
+        return diag_usage_error("%s", "missing command: listen or connect");
     }
     if (!strcmp(mode, "listen")) {
         o->listen = true;
     } else if (strcmp(mode, "connect")) {
-        return usage_error("unknown command '%s' (listen or connect)", mode);
+        return diag_usage_error("unknown command '%s' (listen or connect)", mode);
     }
     if (!o->addr) {
-        return usage_error("%s", "missing ADDR (tcp:HOST:PORT or unix:PATH)");
+        return diag_usage_error("%s", "missing ADDR (tcp:HOST:PORT or unix:PATH)");
     }
     if (!o->config) {
-        return usage_error("%s", "missing --config FILE");
+        return diag_usage_error("%s", "missing --config FILE");
     }
     if (o->ready_file && !o->listen) {
-        return usage_error("%s", "--ready-file is for listen only");
+        return diag_usage_error("%s", "--ready-file is for listen only");
     }
     if (o->allow_legacy && !o->listen) {
-        return usage_error("%s", "--allow-legacy is for listen only");
+        return diag_usage_error("%s", "--allow-legacy is for listen only");
     }
     if (o->test_bad_channel && o->listen) {
-        return usage_error("%s", "--test-bad-channel is for connect only");
+        return diag_usage_error("%s", "--test-bad-channel is for connect only");
     }
     if (o->min_version && o->max_version && o->min_version > o->max_version) {
-        return usage_error("%s", "--min-version is above --max-version");
+        return diag_usage_error("%s", "--min-version is above --max-version");
     }
     return -1;
 }
@@ -357,7 +297,7 @@ static char *read_file(const char *opt, const char *path, size_t *len)
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st)) {
-        error_msg("can't read %s file '%s': %s", opt, path, strerror(errno));
+        diag_error("can't read %s file '%s': %s", opt, path, strerror(errno));
         if (fd >= 0) {
             close(fd);
         }
@@ -365,10 +305,10 @@ static char *read_file(const char *opt, const char *path, size_t *len)
     }
     if (!S_ISREG(st.st_mode)) {
         if (S_ISDIR(st.st_mode)) {
-            error_msg("can't read %s file '%s': %s", opt, path,
+            diag_error("can't read %s file '%s': %s", opt, path,
                       strerror(EISDIR));
         } else {
-            error_msg("can't read %s file '%s': not a regular file (%s)",
+            diag_error("can't read %s file '%s': not a regular file (%s)",
                       opt, path, file_kind(st.st_mode));
         }
         close(fd);
@@ -376,7 +316,7 @@ static char *read_file(const char *opt, const char *path, size_t *len)
     }
     FILE *f = fdopen(fd, "rb");
     if (!f) {
-        error_msg("can't read %s file '%s': %s", opt, path, strerror(errno));
+        diag_error("can't read %s file '%s': %s", opt, path, strerror(errno));
         close(fd);
         return NULL;
     }
@@ -386,7 +326,7 @@ static char *read_file(const char *opt, const char *path, size_t *len)
     bool bad = !buf || rerr || n > MAX_INPUT;
     fclose(f);
     if (bad) {
-        error_msg("can't read %s file '%s': %s", opt, path,
+        diag_error("can't read %s file '%s': %s", opt, path,
                   !buf             ? "out of memory"
                   : n > MAX_INPUT  ? "larger than 16 MiB"
                   : rerr           ? strerror(rerr)
@@ -429,30 +369,6 @@ static bool get_u32(struct json_object *obj, const char *key, uint32_t *out)
 }
 
 /*
- * Parse the JSON file @path (strict, UTF-8 checked) into *out; false
- * with a message "PATH:LINE: ERROR" on stderr.
- */
-/*
- * An error in input file @file: "FILE:LINE:COL: error: MESSAGE" when
- * @msg gives a position (libqmig's "invalid JSON at line L, column C:
- * WHAT"), else "qmig-handshake: error: FILE: MESSAGE".
- */
-static void file_error(const char *file, const char *msg)
-{
-    unsigned long line, col;
-    int n = -1;
-    char *safe = qmig_escape_text(file);
-    if (sscanf(msg, "invalid JSON at line %lu, column %lu%n", &line, &col,
-               &n) == 2 && n > 0) {
-        fprintf(stderr, "%s:%lu:%lu: error: invalid JSON%s\n",
-                safe ? safe : file, line, col, msg + n);
-    } else {
-        error_msg("%s: %s", file, msg);
-    }
-    free(safe);
-}
-
-/*
  * Parse the JSON file @path (strict, as libqmig reads JSON) into *out;
  * false with a message "PATH:LINE:COL: error: ..." on stderr.
  */
@@ -468,7 +384,7 @@ static bool load_json_file(const char *opt, const char *path,
     /* libqmig's check first, for its messages (never json-c's). */
     QmigError *err = NULL;
     if (!qmig_json_check(text, len, &err)) {
-        file_error(path, qmig_error_message(err));
+        diag_file_error(path, qmig_error_message(err));
         qmig_error_free(err);
         free(text);
         return false;
@@ -487,7 +403,7 @@ static bool load_json_file(const char *opt, const char *path,
     if (e != json_tokener_success) {
         json_object_put(*out);
         *out = NULL;
-        error_msg("%s: can't parse the JSON text (out of memory?)", path);
+        diag_error("%s: can't parse the JSON text (out of memory?)", path);
         return false;
     }
     return true;
@@ -499,7 +415,7 @@ static bool load_devices(const char *path, Devices *d)
         return false;
     }
     if (!json_object_is_type(d->doc, json_type_array)) {
-        error_msg("%s: expected an array of device "
+        diag_error("%s: expected an array of device "
                         "sections", path);
         return false;
     }
@@ -518,7 +434,7 @@ static bool load_devices(const char *path, Devices *d)
         if (!dev->section ||
             !get_u32(e, "instance", &dev->instance) ||
             !get_u32(e, "version", &dev->version)) {
-            error_msg("%s: device %zu needs "
+            diag_error("%s: device %zu needs "
                             "\"section\" (string), \"instance\" and "
                             "\"version\" (integers)", path, i);
             return false;
@@ -526,7 +442,7 @@ static bool load_devices(const char *path, Devices *d)
         dev->min_version = dev->version;
         if (json_object_object_get_ex(e, "min-version", NULL) &&
             !get_u32(e, "min-version", &dev->min_version)) {
-            error_msg("%s: device %zu: \"min-version\" is not an integer "
+            diag_error("%s: device %zu: \"min-version\" is not an integer "
                       "from 0 to 4294967295", path, i);
             return false;
         }
@@ -683,24 +599,24 @@ static struct addrinfo *resolve(const Addr *a, int flags, int64_t deadline,
         freeaddrinfo(res);
         res = addrs_from_records(recs, n);
         if (!res) {
-            error_msg("can't resolve the host name '%s': out of memory",
+            diag_error("can't resolve the host name '%s': out of memory",
                       a->host);
         }
         return res;
     }
     if (r != EAI_NONAME) {
-        error_msg("can't resolve the host name '%s': %s", a->host,
+        diag_error("can't resolve the host name '%s': %s", a->host,
                   r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
         return NULL;
     }
     int p[2];
     if (pipe2(p, O_CLOEXEC)) {
-        error_msg("pipe: %s", strerror(errno));
+        diag_error("pipe: %s", strerror(errno));
         return NULL;
     }
     pid_t pid = fork();
     if (pid < 0) {
-        error_msg("fork: %s", strerror(errno));
+        diag_error("fork: %s", strerror(errno));
         close(p[0]);
         close(p[1]);
         return NULL;
@@ -750,18 +666,18 @@ static struct addrinfo *resolve(const Addr *a, int flags, int64_t deadline,
     }
     waitpid(pid, NULL, 0);
     if (timed_out) {
-        error_msg("timed out after %d ms resolving the host name '%s'",
+        diag_error("timed out after %d ms resolving the host name '%s'",
                   timeout_ms, a->host);
         return NULL;
     }
     if (got < sizeof(status)) {
-        error_msg("can't resolve the host name '%s': the lookup process "
+        diag_error("can't resolve the host name '%s': the lookup process "
                   "failed", a->host);
         return NULL;
     }
     memcpy(status, buf, sizeof(status));
     if (status[0]) {
-        error_msg("can't resolve the host name '%s': %s", a->host,
+        diag_error("can't resolve the host name '%s': %s", a->host,
                   status[0] == EAI_SYSTEM ? strerror(status[1])
                                           : gai_strerror(status[0]));
         return NULL;
@@ -770,7 +686,7 @@ static struct addrinfo *resolve(const Addr *a, int flags, int64_t deadline,
     memcpy(recs, buf + sizeof(status), n * sizeof(recs[0]));
     res = addrs_from_records(recs, n);
     if (!res) {
-        error_msg("can't resolve the host name '%s': %s", a->host,
+        diag_error("can't resolve the host name '%s': %s", a->host,
                   n ? "out of memory" : "no address");
     }
     return res;
@@ -822,7 +738,7 @@ static int connect_addr(const Addr *a, const char *text, int timeout_ms)
         close(fd);
     } while (ai && (ai = ai->ai_next) != NULL);
     free_addrs(res);
-    error_msg("can't connect to %s: %s", text,
+    diag_error("can't connect to %s: %s", text,
             strerror(err));
     return -1;
 }
@@ -867,7 +783,7 @@ static int listen_addr(const Addr *a, const char *text, int timeout_ms,
         }
     }
     if (fd < 0) {
-        error_msg("can't listen on %s: %s", text,
+        diag_error("can't listen on %s: %s", text,
                 strerror(errno));
     }
     return fd;
@@ -881,7 +797,7 @@ static int accept_within(int lfd, int timeout_ms, const char *what)
         int64_t left = deadline - now_ms();
         int r = left > 0 ? poll(&p, 1, (int)left) : 0;
         if (r == 0) {
-            error_msg("timed out after %d ms waiting "
+            diag_error("timed out after %d ms waiting "
                             "for %s", timeout_ms, what);
             return -1;
         }
@@ -893,7 +809,7 @@ static int accept_within(int lfd, int timeout_ms, const char *what)
             return fd;
         }
         if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
-            error_msg("accept failed: %s",
+            diag_error("accept failed: %s",
                     strerror(errno));
             return -1;
         }
@@ -911,12 +827,12 @@ static void print_reasons(const QmigHs *hs, QmigError *err)
 {
     size_t n = hs ? qmig_hs_n_reasons(hs) : 0;
     if (n) {
-        error_msg("handshake failed, %zu reason%s:", n, n == 1 ? "" : "s");
+        diag_error("handshake failed, %zu reason%s:", n, n == 1 ? "" : "s");
         for (size_t i = 0; i < n; i++) {
-            info_msg("  %s", qmig_hs_reason(hs, i));
+            diag_info("  %s", qmig_hs_reason(hs, i));
         }
     } else if (err) {
-        error_msg("%s", qmig_error_message(err));
+        diag_error("%s", qmig_error_message(err));
     }
 }
 
@@ -932,10 +848,10 @@ static void hex(const uint8_t *b, size_t n, char *out)
 static int report_legacy(const Options *o, const char *what)
 {
     if (!o->allow_legacy) {
-        error_msg("%s", what);
+        diag_error("%s", what);
         return 1;
     }
-    info_msg("%s", what);
+    diag_info("%s", what);
     printf("{\"legacy\": true}\n");
     return 0;
 }
@@ -970,7 +886,7 @@ static int print_result(const QmigHs *hs, struct json_object *channels)
     struct json_object *adoc = agreed ? json_tokener_parse(agreed) : NULL;
     free(agreed);
     if (!adoc) {
-        error_msg("can't encode the agreed "
+        diag_error("can't encode the agreed "
                         "configuration: %s",
                 err ? qmig_error_message(err) : "?");
         qmig_error_free(err);
@@ -1001,7 +917,7 @@ static int print_result(const QmigHs *hs, struct json_object *channels)
     const char *text = json_object_to_json_string_ext(
         out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                  JSON_C_TO_STRING_NOSLASHESCAPE);
-    /* A write error is reported at exit (close_stdout()). */
+    /* A write error is reported at exit (diag_close_stdout()). */
     int status = text && printf("%s\n", text) >= 0 ? 0 : 1;
     json_object_put(out);
     return status;
@@ -1091,7 +1007,7 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
             } else {
                 session[0] ^= 0xff;
             }
-            info_msg("test: channel %zu sent as '%s'%s", i, name,
+            diag_info("test: channel %zu sent as '%s'%s", i, name,
                     session[0] != qmig_hs_session(hs)[0] ?
                     " with a wrong session id" : "");
         }
@@ -1110,7 +1026,7 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
             !qmig_io_write_full(&conns[i].io, payload, strlen(payload),
                                 o->timeout_ms, &err)) {
             if (err) {
-                error_msg("channel %s: %s", name,
+                diag_error("channel %s: %s", name,
                         qmig_error_message(err));
             }
             status = 1;
@@ -1124,7 +1040,7 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
         if (!qmig_io_read_full(&conns[i].io, &ack, 1, o->timeout_ms,
                                &err) ||
             ack != ACK_BYTE) {
-            error_msg("channel %s: not acknowledged "
+            diag_error("channel %s: not acknowledged "
                             "by the destination%s%s", name,
                     err ? ": " : "", err ? qmig_error_message(err) : "");
             status = 1;
@@ -1163,7 +1079,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
     TlsSimConn mc = {0};
     QmigChannelMap *map = NULL;
     struct json_object *channels = json_object_new_array();
-    info_msg("listening on %s", bound);
+    diag_info("listening on %s", bound);
     if (o->ready_file) {
         char tmp[4096];
         snprintf(tmp, sizeof(tmp), "%s.tmp", o->ready_file);
@@ -1176,7 +1092,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
         }
         if (!f || fprintf(f, "%s\n", bound) < 0 || fclose(f) ||
             rename(tmp, o->ready_file)) {
-            error_msg("can't write '%s'",
+            diag_error("can't write '%s'",
                     o->ready_file);
             goto out;
         }
@@ -1200,7 +1116,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
     }
     map = qmig_channel_map_from_hs(hs, &err);
     if (!map) {
-        error_msg("%s", qmig_error_message(err));
+        diag_error("%s", qmig_error_message(err));
         qmig_error_free(err);
         goto out;
     }
@@ -1208,7 +1124,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
     for (size_t arrival = 0; !qmig_channel_map_complete(map); arrival++) {
         int cfd = accept_within(lfd, o->timeout_ms, "the next channel");
         if (cfd < 0) {
-            error_msg("%zu of %zu channels arrived",
+            diag_error("%zu of %zu channels arrived",
                     arrival, n);
             goto out;
         }
@@ -1223,7 +1139,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
             idx = qmig_channel_map_accept(map, hdr, sizeof(hdr), &err);
         }
         if (idx < 0) {
-            error_msg("channel rejected: %s",
+            diag_error("channel rejected: %s",
                     qmig_error_message(err));
             qmig_error_free(err);
             tls_sim_conn_close(&cc);
@@ -1238,7 +1154,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
         tls_sim_conn_close(&cc);
         close(cfd);
         if (!ok) {
-            error_msg("channel %s: %s", name,
+            diag_error("channel %s: %s", name,
                     qmig_error_message(err));
             qmig_error_free(err);
             goto out;
@@ -1280,12 +1196,12 @@ static int spawn_command(const char *command, int dir, pid_t *pid)
 {
     int p[2];
     if (pipe(p)) {
-        error_msg("pipe: %s", strerror(errno));
+        diag_error("pipe: %s", strerror(errno));
         return -1;
     }
     *pid = fork();
     if (*pid < 0) {
-        error_msg("fork: %s", strerror(errno));
+        diag_error("fork: %s", strerror(errno));
         close(p[0]);
         close(p[1]);
         return -1;
@@ -1322,12 +1238,12 @@ static bool reap_command(const char *command, pid_t pid, int timeout_ms)
     if (r == 0) {
         kill(-pid, SIGKILL);
         waitpid(pid, &st, 0);
-        error_msg("exec:%s did not finish within %d "
+        diag_error("exec:%s did not finish within %d "
                         "ms and was killed", command, timeout_ms);
         return false;
     }
     if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        error_msg("exec:%s failed (%s %d)", command,
+        diag_error("exec:%s failed (%s %d)", command,
                 r >= 0 && WIFSIGNALED(st) ? "signal" : "exit status",
                 r < 0 ? -1 : WIFSIGNALED(st) ? WTERMSIG(st)
                                              : WEXITSTATUS(st));
@@ -1368,12 +1284,12 @@ static int open_fifo_reader(const char *path, int64_t deadline,
     setitimer(ITIMER_REAL, &off, NULL);
     sigaction(SIGALRM, &old_sa, NULL);
     if (fd < 0 && err == EINTR) {
-        error_msg("timed out after %d ms: no writer opened the FIFO '%s'",
+        diag_error("timed out after %d ms: no writer opened the FIFO '%s'",
                   timeout_ms, path);
         return -1;
     }
     if (fd < 0) {
-        error_msg("can't open '%s': %s", path, strerror(err));
+        diag_error("can't open '%s': %s", path, strerror(err));
         return -1;
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -1411,13 +1327,13 @@ static int open_within(const char *path, int flags, int timeout_ms,
             continue;
         }
         if (errno != ENXIO) {
-            error_msg("can't %s '%s': %s",
+            diag_error("can't %s '%s': %s",
                       (flags & O_ACCMODE) == O_RDONLY ? "open" : "create",
                       path, strerror(errno));
             return -1;
         }
         if (now_ms() >= deadline) {
-            error_msg("timed out after %d ms waiting for a reader to open "
+            diag_error("timed out after %d ms waiting for a reader to open "
                       "the FIFO '%s'", timeout_ms, path);
             return -1;
         }
@@ -1457,13 +1373,13 @@ static int run_write(QmigHs *hs, const Addr *a, const Options *o)
         }
     }
     if (!ok) {
-        error_msg("writing %s%s: %s",
+        diag_error("writing %s%s: %s",
                 a->file ? "file:" : "exec:", a->file ? a->file : a->exec,
                 err ? qmig_error_message(err) : "?");
         qmig_error_free(err);
     }
     if (close(fd) && ok) {
-        error_msg("closing '%s': %s",
+        diag_error("closing '%s': %s",
                 a->file ? a->file : a->exec, strerror(errno));
         ok = false;
     }
@@ -1555,7 +1471,7 @@ static int run_load(QmigHs *hs, const Addr *a, const Options *o)
         const char *name = stream_name(hs, i);
         uint32_t plen = 0;
         if (!read_payload(&stream, name, o->timeout_ms, &plen, &err)) {
-            error_msg("stream of %s: %s", name,
+            diag_error("stream of %s: %s", name,
                     qmig_error_message(err));
             qmig_error_free(err);
             goto out;
@@ -1591,13 +1507,13 @@ static int run(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     Addr addr;
     if (!parse_addr(o.addr, &addr)) {
-        return usage_error("bad ADDR '%s' (tcp:HOST:PORT, unix:PATH, "
+        return diag_usage_error("bad ADDR '%s' (tcp:HOST:PORT, unix:PATH, "
                            "file:PATH or exec:COMMAND)",
                            o.addr);
     }
     bool oneway = addr.file || addr.exec;
     if (oneway && (o.tls_sim || o.ready_file || o.test_bad_channel)) {
-        return usage_error("%s", "--tls-sim, --ready-file and "
+        return diag_usage_error("%s", "--tls-sim, --ready-file and "
                                  "--test-bad-channel need a tcp: or unix: "
                                  "ADDR");
     }
@@ -1611,7 +1527,7 @@ static int run(int argc, char **argv)
             k++;
         }
         if (k == QMIG_MIGRATION_HANDSHAKE_FEATURE_COUNT) {
-            return usage_error("--unsupported: '%s' is not a handshake "
+            return diag_usage_error("--unsupported: '%s' is not a handshake "
                                "feature", o.unsupported[i]);
         }
         unsupported[i] = qmig_migration_handshake_features[k].id;
@@ -1629,7 +1545,7 @@ static int run(int argc, char **argv)
     QmigError *err = NULL;
     status = 2;
     if (!qmig_config_from_json(&config, text, len, &err)) {
-        file_error(o.config, qmig_error_message(err));
+        diag_file_error(o.config, qmig_error_message(err));
         qmig_error_free(err);
         goto out;
     }
@@ -1642,7 +1558,7 @@ static int run(int argc, char **argv)
                               : addr.unix_ ? QMIG_TRANSPORT_UNIX
                                            : QMIG_TRANSPORT_TCP;
     if (config.header.has_transport && config.header.transport != transport) {
-        error_msg("%s: the configuration's transport "
+        diag_error("%s: the configuration's transport "
                         "is '%s', but ADDR '%s' uses '%s'",
                 o.config, qmig_transport_name(config.header.transport),
                 o.addr, qmig_transport_name(transport));
@@ -1673,14 +1589,14 @@ static int run(int argc, char **argv)
     if (side == QMIG_SIDE_SOURCE &&
         getrandom(hopts.session, sizeof(hopts.session), 0) !=
             (ssize_t)sizeof(hopts.session)) {
-        error_msg("no random session id: %s",
+        diag_error("no random session id: %s",
                 strerror(errno));
         goto out;
     }
     memcpy(hopts.uuid, o.uuid, sizeof(hopts.uuid));
     hs = qmig_hs_new(&hopts, &config, &err);
     if (!hs) {
-        error_msg("%s", qmig_error_message(err));
+        diag_error("%s", qmig_error_message(err));
         qmig_error_free(err);
         goto out;
     }
@@ -1706,5 +1622,6 @@ static char stdout_buffer[1 << 20];
 int main(int argc, char **argv)
 {
     setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
-    return close_stdout("qmig-handshake", run(argc, argv));
+    diag_set_program("qmig-handshake");
+    return diag_close_stdout(run(argc, argv));
 }

@@ -8,7 +8,6 @@
  * Exit status: 0 valid, 1 invalid, 2 unusable input.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,7 @@
 #include "qmig-migration-types.h"
 #include "qmig-migration-validate.h"
 #include "qmp-schema.h"
-#include "stdout-check.h"
+#include "diag.h"
 
 /* Configurations are small; a bigger input is a mistake or an attack. */
 #define MAX_INPUT (16u << 20)
@@ -77,62 +76,21 @@ typedef struct Options {
     const char *path;
 } Options;
 
-/* "qmig-validate: error: MESSAGE", for errors without a location. */
-static void error_msg(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static void error_msg(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("qmig-validate: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("qmig-validate: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\nTry 'qmig-validate --help' for more information.\n", stderr);
-    va_end(ap);
-    return 2;
-}
-
 /*
- * An error in the input file @file: "FILE:LINE:COL: error: MESSAGE"
- * when @msg gives a position (libqmig's "invalid JSON at line L,
- * column C: WHAT"), else "qmig-validate: error: FILE: MESSAGE".  A
- * path in front of @msg that starts with @path_from is shown starting
- * with @path_to instead (a reply's "return" for the "capabilities" of
- * the document it was decoded as).
+ * diag_file_error(), where a path in front of @msg that starts with
+ * @path_from is shown starting with @path_to instead (a reply's "return"
+ * for the "capabilities" of the document it was decoded as).
  */
 static void file_error(const char *file, const char *msg,
                        const char *path_from, const char *path_to)
 {
-    unsigned long line, col;
-    int n = -1;
-    if (sscanf(msg, "invalid JSON at line %lu, column %lu%n", &line, &col,
-               &n) == 2 && n > 0) {
-        const char *rest = msg + n;
-        fprintf(stderr, "%s:%lu:%lu: error: invalid JSON%s\n", file, line,
-                col, rest);
-        return;
-    }
     size_t k = path_from ? strlen(path_from) : 0;
     if (k && !strncmp(msg, path_from, k) &&
         (msg[k] == '.' || msg[k] == '[' || msg[k] == ':')) {
-        fprintf(stderr, "qmig-validate: error: %s: %s%s\n", file, path_to,
-                msg + k);
+        diag_error("%s: %s%s", file, path_to, msg + k);
         return;
     }
-    fprintf(stderr, "qmig-validate: error: %s: %s\n", file, msg);
+    diag_file_error(file, msg);
 }
 
 static void list_facts(FILE *out);
@@ -167,19 +125,19 @@ static int parse_options(int argc, char **argv, Options *opts)
             continue;
         } else if (!strcmp(arg, "--host-lacks")) {
             if (opts->n_host_lacks == MAX_HOST_LACKS) {
-                return usage_error("%s", "too many --host-lacks options");
+                return diag_usage_error("%s", "too many --host-lacks options");
             }
             slot = &opts->host_lacks[opts->n_host_lacks++];
         } else if (arg[0] == '-' && arg[1] != '\0') {
-            return usage_error("unknown option '%s'", arg);
+            return diag_usage_error("unknown option '%s'", arg);
         } else if (!opts->path) {
             opts->path = arg;
             continue;
         } else {
-            return usage_error("unexpected argument '%s'", arg);
+            return diag_usage_error("unexpected argument '%s'", arg);
         }
         if (++i == argc) {
-            return usage_error("option '%s' needs an argument", arg);
+            return diag_usage_error("option '%s' needs an argument", arg);
         }
         *slot = argv[i];
     }
@@ -190,11 +148,11 @@ static int parse_options(int argc, char **argv, Options *opts)
         }
     }
     if (!opts->path && !opts->caps_reply && !opts->params_reply) {
-        return usage_error("%s", "missing CONFIG (a file, or - for stdin)");
+        return diag_usage_error("%s", "missing CONFIG (a file, or - for stdin)");
     }
     if (opts->format && strcmp(opts->format, "text") &&
         strcmp(opts->format, "json")) {
-        return usage_error("--format must be text or json, not '%s'",
+        return diag_usage_error("--format must be text or json, not '%s'",
                            opts->format);
     }
     const char *inputs[] = {opts->path, opts->qmp_schema, opts->caps_reply,
@@ -204,7 +162,7 @@ static int parse_options(int argc, char **argv, Options *opts)
         stdins += inputs[i] && !strcmp(inputs[i], "-");
     }
     if (stdins > 1) {
-        return usage_error("%s", "only one of CONFIG, --qmp-schema, "
+        return diag_usage_error("%s", "only one of CONFIG, --qmp-schema, "
                                  "--capabilities-reply and "
                                  "--parameters-reply can be stdin (-)");
     }
@@ -216,7 +174,7 @@ static char *read_input(const char *path, size_t *len)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f) {
-        error_msg("can't read '%s': %s", path, strerror(errno));
+        diag_error("can't read '%s': %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 4096, n = 0;
@@ -224,7 +182,7 @@ static char *read_input(const char *path, size_t *len)
     while (buf) {
         if (n + 1 >= cap || n > MAX_INPUT) {
             if (n > MAX_INPUT) {
-                error_msg("'%s' is larger than %u bytes (16 MiB)", path,
+                diag_error("'%s' is larger than %u bytes (16 MiB)", path,
                           MAX_INPUT);
                 free(buf);
                 buf = NULL;
@@ -243,7 +201,7 @@ static char *read_input(const char *path, size_t *len)
         n += got;
         if (got == 0) {
             if (ferror(f)) {
-                error_msg("can't read '%s': %s", path, strerror(errno));
+                diag_error("can't read '%s': %s", path, strerror(errno));
                 free(buf);
                 buf = NULL;
             }
@@ -281,7 +239,7 @@ static bool apply_host(QmigMigrationConfig *config, const Options *opts)
             i++;
         }
         if (i == schema->n_envs || i >= 64) {
-            usage_error("unknown host fact '%s'", opts->host_lacks[k]);
+            diag_usage_error("unknown host fact '%s'", opts->host_lacks[k]);
             list_facts(stderr);
             return false;
         }
@@ -293,7 +251,7 @@ static bool apply_host(QmigMigrationConfig *config, const Options *opts)
         unsigned long long v = strtoull(opts->page_size, &end, 10);
         if (errno || *end || end == opts->page_size || v == 0 ||
             opts->page_size[0] == '-') {
-            usage_error("--target-page-size needs a positive number of "
+            diag_usage_error("--target-page-size needs a positive number of "
                         "bytes, not '%s'", opts->page_size);
             return false;
         }
@@ -310,7 +268,7 @@ static bool apply_flags(QmigMigrationConfig *config, const Options *opts)
     if (opts->transport) {
         if (!qmig_transport_parse(opts->transport,
                                   &config->header.transport)) {
-            usage_error("unknown transport '%s'", opts->transport);
+            diag_usage_error("unknown transport '%s'", opts->transport);
             return false;
         }
         config->header.has_transport = true;
@@ -319,7 +277,7 @@ static bool apply_flags(QmigMigrationConfig *config, const Options *opts)
         if (!qmig_side_parse(opts->side, &config->header.side) ||
             (config->header.side != QMIG_SIDE_SOURCE &&
              config->header.side != QMIG_SIDE_DESTINATION)) {
-            usage_error("--side must be source or destination, not '%s'",
+            diag_usage_error("--side must be source or destination, not '%s'",
                         opts->side);
             return false;
         }
@@ -646,7 +604,7 @@ static void report_text(const QmigViolations *v)
 static bool print_json(char *json, QmigError *err)
 {
     if (!json) {
-        error_msg("%s", qmig_error_message(err));
+        diag_error("%s", qmig_error_message(err));
         qmig_error_free(err);
         return false;
     }
@@ -747,7 +705,7 @@ static bool apply_reply(QmigMigrationConfig *config, const char *path,
                                     doc, JSON_C_TO_STRING_PLAIN)
                               : NULL;
     if (!doc_text) {
-        error_msg("out of memory");
+        diag_error("out of memory");
         ok = false;
     } else if (!qmig_config_from_json(config, doc_text, strlen(doc_text),
                                       &err)) {
@@ -805,9 +763,9 @@ static int run(int argc, char **argv)
         }
         if (opts.print_config && refused.count) {
             /* No configuration to print: QEMU would refuse a value. */
-            fprintf(stderr, "qmig-validate: error: %s: parameters.%s: %s\n",
-                    opts.path ? display_name(opts.path) : "CONFIG",
-                    refused.names[0], refused.messages[0]);
+            diag_error("%s: parameters.%s: %s",
+                       opts.path ? display_name(opts.path) : "CONFIG",
+                       refused.names[0], refused.messages[0]);
         } else if (opts.print_config) {
             status = print_config(&config);
         } else {
@@ -834,5 +792,6 @@ static char stdout_buffer[1 << 20];
 int main(int argc, char **argv)
 {
     setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
-    return close_stdout("qmig-validate", run(argc, argv));
+    diag_set_program("qmig-validate");
+    return diag_close_stdout(run(argc, argv));
 }
