@@ -151,6 +151,7 @@ typedef struct CatFile {
     FILE *requests;  /* git's stdin */
     FILE *replies;   /* git's stdout */
     int err_fd;      /* git's stderr */
+    size_t n_files;  /* files read so far, for a failure's message */
 } CatFile;
 
 static int catfile_start(CatFile *cf)
@@ -262,8 +263,11 @@ static int catfile_reply(CatFile *cf, const char **type, Buf *content)
     return fgetc(cf->replies) == '\n' ? 1 : -1;
 }
 
-/* End git; its error output in @err.  Returns git's exit status or -1. */
-static int catfile_finish(CatFile *cf, Buf *err)
+/*
+ * End git; its error output in @err.  Returns git's exit status, -1 if
+ * it could not be run, or -2 if a signal ended it (*@signo).
+ */
+static int catfile_finish(CatFile *cf, Buf *err, int *signo)
 {
     if (cf->pid < 0) {
         return -1;
@@ -291,6 +295,10 @@ static int catfile_finish(CatFile *cf, Buf *err)
         }
     }
     cf->pid = -1;
+    if (WIFSIGNALED(status)) {
+        *signo = WTERMSIG(status);
+        return -2;
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) == 127) {
         return -1;
     }
@@ -492,7 +500,7 @@ static int store_file(QmigGitSource *src, const char *spec, const char *ref,
     return status;
 }
 
-/* The reply for @w: stored, or a diagnostic and 2. */
+/* The reply for @w: stored (0), a diagnostic and 2, or -1 if git failed. */
 static int take_reply(QmigGitSource *src, CatFile *cf, const char *spec,
                       const char *ref, const Wanted *w, WantList *list)
 {
@@ -502,9 +510,7 @@ static int take_reply(QmigGitSource *src, CatFile *cf, const char *spec,
     int rc = strchr(w->rel, '\n') ? 0 : catfile_reply(cf, &type, &text);
     int status = 0;
     if (rc < 0) {
-        fprintf(stderr, "qmig-gen: error: %s: git failed reading '%s'\n",
-                spec, w->rel);
-        status = 2;
+        status = -1; /* git failed: fetch_all() says how */
     } else if (rc == 0 || strcmp(type, "blob")) {
         if (w->included_by) {
             fprintf(stderr, "qmig-gen: error: %s: git:%s:%s (included by "
@@ -517,6 +523,7 @@ static int take_reply(QmigGitSource *src, CatFile *cf, const char *spec,
         status = 2;
     } else {
         status = store_file(src, spec, ref, w, &text, list);
+        cf->n_files++;
     }
     free(text.data);
     return status;
@@ -525,7 +532,9 @@ static int take_reply(QmigGitSource *src, CatFile *cf, const char *spec,
 /*
  * @rel and, level by level, what it includes: each level's files are
  * asked for at once, so a root that includes forty files costs a few
- * round trips to git, not forty.
+ * round trips to git, not forty.  Returns 0, 2 after a diagnostic, or
+ * -1 if git failed (fetch_all() reports it: which request of a batch
+ * broke is not known).
  */
 static int fetch_tree(QmigGitSource *src, CatFile *cf, const char *spec,
                       const char *ref, const char *rel)
@@ -539,15 +548,13 @@ static int fetch_tree(QmigGitSource *src, CatFile *cf, const char *spec,
             if (!strchr(list.items[i].rel, '\n')) {
                 char *obj = xasprintf("%s:%s", ref, list.items[i].rel);
                 if (catfile_ask(cf, obj) < 0) {
-                    status = 2;
+                    status = -1;
                 }
                 free(obj);
             }
         }
-        if (status != 0 || catfile_flush(cf) < 0) {
-            fprintf(stderr, "qmig-gen: error: %s: git failed reading "
-                            "'%s'\n", spec, list.items[level].rel);
-            status = 2;
+        if (status == 0 && catfile_flush(cf) < 0) {
+            status = -1;
         }
         for (size_t i = level; i < end && status == 0; i++) {
             /* A copy: taking the reply can grow (move) the list. */
@@ -600,6 +607,36 @@ static int fetch_objects(QmigGitSource *src, CatFile *cf, const char *spec,
     return fetch_tree(src, cf, spec, ref, rel);
 }
 
+/*
+ * Why git failed while it read the files of @ref: its own message if it
+ * gave one, else how it ended.
+ */
+static void report_git_failure(const char *spec, const char *ref,
+                               const CatFile *cf, int rc, int signo, Buf *err)
+{
+    if (rc == -1) {
+        fprintf(stderr, "qmig-gen: error: %s: cannot run git\n", spec);
+        return;
+    }
+    char how[64];
+    if (rc == -2) {
+        snprintf(how, sizeof(how), "git was killed by signal %d", signo);
+    } else if (rc > 0) {
+        snprintf(how, sizeof(how), "git exited with status %d", rc);
+    } else {
+        snprintf(how, sizeof(how), "git stopped answering");
+    }
+    const char *reason = err->data ? git_reason(err) : how;
+    if (cf->n_files == 0) {
+        /* Before any file: the revision itself, as git said. */
+        fprintf(stderr, "qmig-gen: error: %s: %s\n", spec, reason);
+        return;
+    }
+    fprintf(stderr, "qmig-gen: error: %s: git failed while reading the "
+                    "files at '%s' (%zu read): %s\n",
+            spec, ref, cf->n_files, reason);
+}
+
 static int fetch_all(QmigGitSource *src, const char *spec, const char *ref,
                      const char *rel)
 {
@@ -614,15 +651,11 @@ static int fetch_all(QmigGitSource *src, const char *spec, const char *ref,
     sigaction(SIGPIPE, &ignore, &saved);
     int status = fetch_objects(src, &cf, spec, ref, rel);
     Buf err = {0};
-    int rc = catfile_finish(&cf, &err);
+    int signo = 0;
+    int rc = catfile_finish(&cf, &err, &signo);
     sigaction(SIGPIPE, &saved, NULL);
     if (status < 0) {
-        if (rc < 0) {
-            fprintf(stderr, "qmig-gen: error: %s: cannot run git\n", spec);
-        } else {
-            fprintf(stderr, "qmig-gen: error: %s: %s\n", spec,
-                    git_reason(&err));
-        }
+        report_git_failure(spec, ref, &cf, rc, signo, &err);
         status = 2;
     }
     free(err.data);

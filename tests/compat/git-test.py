@@ -9,7 +9,9 @@ commits again.  Then compares git:HEAD~1 with git:HEAD, git:HEAD~1 with
 the working tree (also with a ./-relative PATH from qapi/), and checks
 the input errors (unknown ref, missing path, missing include: exit 2 with
 a precise message), that locations name git:REF:PATH and that no
-temporary copy is left behind.
+temporary copy is left behind.  A git that fails halfway through the
+files (a stand-in that ends after the root schema) is reported with
+what git said, or how it ended, and how far the reading got.
 """
 import argparse
 import json
@@ -30,6 +32,33 @@ TYPES = """\
 """
 COMMON = """\
 { 'enum': 'Color', 'data': [ 'red', 'blue' ] }
+"""
+
+# A stand-in for git: `cat-file` is relayed to the real one (REAL_GIT)
+# until the request batch number DIE_AT_FLUSH, where it ends as MODE
+# says; every other command is the real git's.
+FAKE_GIT = """\
+#!/usr/bin/python3
+import os, signal, subprocess, sys
+REAL_GIT, DIE_AT_FLUSH, MODE = %r, %d, %r
+if sys.argv[1:2] != ['cat-file']:
+    os.execv(REAL_GIT, [REAL_GIT] + sys.argv[1:])
+real = subprocess.Popen([REAL_GIT] + sys.argv[1:], stdin=subprocess.PIPE)
+flushes = 0
+for line in sys.stdin.buffer:
+    if line == b'flush\\n':
+        flushes += 1
+        if flushes == DIE_AT_FLUSH:
+            if MODE == 'fatal':
+                sys.stderr.write('fatal: unable to read tree (simulated)\\n')
+                sys.stderr.flush()
+                os._exit(128)  # the batch's requests never reach git
+            os.kill(os.getpid(), signal.SIGKILL)
+    real.stdin.write(line)
+    if line == b'flush\\n':
+        real.stdin.flush()
+real.stdin.close()
+sys.exit(real.wait())
 """
 
 failures = []
@@ -160,6 +189,29 @@ def main():
         expect(rc == 2, 'schema error at REF: exit 2, got %d' % rc)
         expect('git:HEAD:qapi/sub/../common.json:1: error:' in err,
                'schema error at REF: diagnostic names git:REF:PATH')
+
+        # git fails after the root schema (the third batch: the commit,
+        # the root, then its includes).
+        fakebin = os.path.join(work, 'fakebin')
+        os.makedirs(fakebin)
+        saved_path = os.environ['PATH']
+        for mode, reason in (('fatal', 'unable to read tree (simulated)'),
+                             ('kill', 'git was killed by signal 9')):
+            with open(os.path.join(fakebin, 'git'), 'w') as f:
+                f.write(FAKE_GIT % (shutil.which('git'), 3, mode))
+            os.chmod(os.path.join(fakebin, 'git'), 0o755)
+            os.environ['PATH'] = fakebin + os.pathsep + saved_path
+            try:
+                rc, out, err = run('git:HEAD:qapi/schema.json',
+                                   'qapi/schema.json')
+            finally:
+                os.environ['PATH'] = saved_path
+            print(out + err)
+            want = ("qmig-gen: error: git:HEAD:qapi/schema.json: git failed "
+                    "while reading the files at 'HEAD' (1 read): %s\n"
+                    % reason)
+            expect(rc == 2 and out == '' and err == want,
+                   'git failing halfway (%s): exit 2 and %r' % (mode, want))
 
         left = os.listdir(tmp)
         expect(left == [], 'temporary copies removed, left: %s' % left)
