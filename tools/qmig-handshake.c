@@ -191,30 +191,33 @@ static int parse_options(int argc, char **argv, Options *o)
                 o->ready_file = val;
             } else if (!strcmp(arg, "--timeout")) {
                 if (!parse_uint(val, 86400, &v) || v == 0) {
-                    return diag_usage_error("--timeout needs a number of seconds "
-                                       "from 1 to 86400, not '%s'", val);
+                    return diag_usage_error("--timeout needs a number of "
+                                            "seconds from 1 to 86400, not "
+                                            "'%s'", val);
                 }
                 o->timeout_ms = (int)v * 1000;
             } else if (!strcmp(arg, "--target-page-size")) {
                 if (!parse_uint(val, UINT32_MAX, &v) || v == 0) {
-                    return diag_usage_error("--target-page-size needs a positive "
-                                       "number of bytes, not '%s'", val);
+                    return diag_usage_error("--target-page-size needs a "
+                                            "positive number of bytes, not "
+                                            "'%s'", val);
                 }
                 o->target_page_size = v;
             } else if (!strcmp(arg, "--uuid")) {
                 if (!parse_uuid(val, o->uuid)) {
-                    return diag_usage_error("--uuid needs 32 hexadecimal digits "
-                                       "(dashes allowed), not '%s'", val);
+                    return diag_usage_error("--uuid needs 32 hexadecimal "
+                                            "digits (dashes allowed), not "
+                                            "'%s'", val);
                 }
                 o->has_uuid = true;
             } else if (!strcmp(arg, "--min-version") ||
                        !strcmp(arg, "--max-version")) {
                 if (!parse_uint(val, QMIG_HS_VERSION_MAX, &v) ||
                     v < QMIG_HS_VERSION_MIN) {
-                    return diag_usage_error("%s needs a protocol version from %u "
-                                       "to %u, not '%s'", arg,
-                                       QMIG_HS_VERSION_MIN,
-                                       QMIG_HS_VERSION_MAX, val);
+                    return diag_usage_error("%s needs a protocol version "
+                                            "from %u to %u, not '%s'", arg,
+                                            QMIG_HS_VERSION_MIN,
+                                            QMIG_HS_VERSION_MAX, val);
                 }
                 if (arg[2] == 'm' && arg[3] == 'i') {
                     o->min_version = (unsigned)v;
@@ -224,13 +227,15 @@ static int parse_options(int argc, char **argv, Options *o)
             } else if (!strcmp(arg, "--test-bad-channel")) {
                 if (strcmp(val, "dup") && strcmp(val, "unknown") &&
                     strcmp(val, "session")) {
-                    return diag_usage_error("--test-bad-channel: dup, unknown or "
-                                       "session, not '%s'", val);
+                    return diag_usage_error("--test-bad-channel: dup, "
+                                            "unknown or session, not '%s'",
+                                            val);
                 }
                 o->test_bad_channel = val;
             } else if (!strcmp(arg, "--unsupported")) {
                 if (o->n_unsupported == MAX_UNSUPPORTED) {
-                    return diag_usage_error("%s", "too many --unsupported options");
+                    return diag_usage_error("%s", "too many --unsupported "
+                                                  "options");
                 }
                 o->unsupported[o->n_unsupported++] = val;
             } else {
@@ -252,10 +257,12 @@ static int parse_options(int argc, char **argv, Options *o)
     if (!strcmp(mode, "listen")) {
         o->listen = true;
     } else if (strcmp(mode, "connect")) {
-        return diag_usage_error("unknown command '%s' (listen or connect)", mode);
+        return diag_usage_error("unknown command '%s' (listen or connect)",
+                                mode);
     }
     if (!o->addr) {
-        return diag_usage_error("%s", "missing ADDR (tcp:HOST:PORT or unix:PATH)");
+        return diag_usage_error("%s", "missing ADDR (tcp:HOST:PORT or "
+                                      "unix:PATH)");
     }
     if (!o->config) {
         return diag_usage_error("%s", "missing --config FILE");
@@ -306,10 +313,10 @@ static char *read_file(const char *opt, const char *path, size_t *len)
     if (!S_ISREG(st.st_mode)) {
         if (S_ISDIR(st.st_mode)) {
             diag_error("can't read %s file '%s': %s", opt, path,
-                      strerror(EISDIR));
+                       strerror(EISDIR));
         } else {
             diag_error("can't read %s file '%s': not a regular file (%s)",
-                      opt, path, file_kind(st.st_mode));
+                       opt, path, file_kind(st.st_mode));
         }
         close(fd);
         return NULL;
@@ -327,10 +334,10 @@ static char *read_file(const char *opt, const char *path, size_t *len)
     fclose(f);
     if (bad) {
         diag_error("can't read %s file '%s': %s", opt, path,
-                  !buf             ? "out of memory"
-                  : n > MAX_INPUT  ? "larger than 16 MiB"
-                  : rerr           ? strerror(rerr)
-                                   : "read error");
+                   !buf             ? "out of memory"
+                   : n > MAX_INPUT  ? "larger than 16 MiB"
+                   : rerr           ? strerror(rerr)
+                                    : "read error");
         free(buf);
         return NULL;
     }
@@ -416,7 +423,7 @@ static bool load_devices(const char *path, Devices *d)
     }
     if (!json_object_is_type(d->doc, json_type_array)) {
         diag_error("%s: expected an array of device "
-                        "sections", path);
+                   "sections", path);
         return false;
     }
     d->n = json_object_array_length(d->doc);
@@ -435,15 +442,15 @@ static bool load_devices(const char *path, Devices *d)
             !get_u32(e, "instance", &dev->instance) ||
             !get_u32(e, "version", &dev->version)) {
             diag_error("%s: device %zu needs "
-                            "\"section\" (string), \"instance\" and "
-                            "\"version\" (integers)", path, i);
+                       "\"section\" (string), \"instance\" and "
+                       "\"version\" (integers)", path, i);
             return false;
         }
         dev->min_version = dev->version;
         if (json_object_object_get_ex(e, "min-version", NULL) &&
             !get_u32(e, "min-version", &dev->min_version)) {
             diag_error("%s: device %zu: \"min-version\" is not an integer "
-                      "from 0 to 4294967295", path, i);
+                       "from 0 to 4294967295", path, i);
             return false;
         }
     }
@@ -600,13 +607,13 @@ static struct addrinfo *resolve(const Addr *a, int flags, int64_t deadline,
         res = addrs_from_records(recs, n);
         if (!res) {
             diag_error("can't resolve the host name '%s': out of memory",
-                      a->host);
+                       a->host);
         }
         return res;
     }
     if (r != EAI_NONAME) {
         diag_error("can't resolve the host name '%s': %s", a->host,
-                  r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+                   r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
         return NULL;
     }
     int p[2];
@@ -667,19 +674,19 @@ static struct addrinfo *resolve(const Addr *a, int flags, int64_t deadline,
     waitpid(pid, NULL, 0);
     if (timed_out) {
         diag_error("timed out after %d ms resolving the host name '%s'",
-                  timeout_ms, a->host);
+                   timeout_ms, a->host);
         return NULL;
     }
     if (got < sizeof(status)) {
         diag_error("can't resolve the host name '%s': the lookup process "
-                  "failed", a->host);
+                   "failed", a->host);
         return NULL;
     }
     memcpy(status, buf, sizeof(status));
     if (status[0]) {
         diag_error("can't resolve the host name '%s': %s", a->host,
-                  status[0] == EAI_SYSTEM ? strerror(status[1])
-                                          : gai_strerror(status[0]));
+                   status[0] == EAI_SYSTEM ? strerror(status[1])
+                                           : gai_strerror(status[0]));
         return NULL;
     }
     size_t n = (got - sizeof(status)) / sizeof(recs[0]);
@@ -687,7 +694,7 @@ static struct addrinfo *resolve(const Addr *a, int flags, int64_t deadline,
     res = addrs_from_records(recs, n);
     if (!res) {
         diag_error("can't resolve the host name '%s': %s", a->host,
-                  n ? "out of memory" : "no address");
+                   n ? "out of memory" : "no address");
     }
     return res;
 }
@@ -726,7 +733,8 @@ static int connect_addr(const Addr *a, const char *text, int timeout_ms)
             int64_t left = deadline - now_ms();
             int r = left > 0 ? poll(&p, 1, (int)left) : 0;
             socklen_t sl = sizeof(err);
-            if (r == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 &&
+            if (r == 1 &&
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 &&
                 err == 0) {
                 free_addrs(res);
                 return fd;
@@ -739,7 +747,7 @@ static int connect_addr(const Addr *a, const char *text, int timeout_ms)
     } while (ai && (ai = ai->ai_next) != NULL);
     free_addrs(res);
     diag_error("can't connect to %s: %s", text,
-            strerror(err));
+               strerror(err));
     return -1;
 }
 
@@ -784,7 +792,7 @@ static int listen_addr(const Addr *a, const char *text, int timeout_ms,
     }
     if (fd < 0) {
         diag_error("can't listen on %s: %s", text,
-                strerror(errno));
+                   strerror(errno));
     }
     return fd;
 }
@@ -798,7 +806,7 @@ static int accept_within(int lfd, int timeout_ms, const char *what)
         int r = left > 0 ? poll(&p, 1, (int)left) : 0;
         if (r == 0) {
             diag_error("timed out after %d ms waiting "
-                            "for %s", timeout_ms, what);
+                       "for %s", timeout_ms, what);
             return -1;
         }
         if (r < 0 && errno == EINTR) {
@@ -810,7 +818,7 @@ static int accept_within(int lfd, int timeout_ms, const char *what)
         }
         if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
             diag_error("accept failed: %s",
-                    strerror(errno));
+                       strerror(errno));
             return -1;
         }
     }
@@ -887,8 +895,8 @@ static int print_result(const QmigHs *hs, struct json_object *channels)
     free(agreed);
     if (!adoc) {
         diag_error("can't encode the agreed "
-                        "configuration: %s",
-                err ? qmig_error_message(err) : "?");
+                   "configuration: %s",
+                   err ? qmig_error_message(err) : "?");
         qmig_error_free(err);
         json_object_put(channels);
         return 1;
@@ -1008,8 +1016,8 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
                 session[0] ^= 0xff;
             }
             diag_info("test: channel %zu sent as '%s'%s", i, name,
-                    session[0] != qmig_hs_session(hs)[0] ?
-                    " with a wrong session id" : "");
+                      session[0] != qmig_hs_session(hs)[0] ?
+                      " with a wrong session id" : "");
         }
         fds[i] = connect_addr(a, o->addr, o->timeout_ms);
         char payload[128];
@@ -1027,7 +1035,7 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
                                 o->timeout_ms, &err)) {
             if (err) {
                 diag_error("channel %s: %s", name,
-                        qmig_error_message(err));
+                           qmig_error_message(err));
             }
             status = 1;
         }
@@ -1041,8 +1049,8 @@ static int run_connect(QmigHs *hs, const Addr *a, const Options *o)
                                &err) ||
             ack != ACK_BYTE) {
             diag_error("channel %s: not acknowledged "
-                            "by the destination%s%s", name,
-                    err ? ": " : "", err ? qmig_error_message(err) : "");
+                       "by the destination%s%s", name,
+                       err ? ": " : "", err ? qmig_error_message(err) : "");
             status = 1;
         }
         qmig_error_free(err);
@@ -1093,7 +1101,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
         if (!f || fprintf(f, "%s\n", bound) < 0 || fclose(f) ||
             rename(tmp, o->ready_file)) {
             diag_error("can't write '%s'",
-                    o->ready_file);
+                       o->ready_file);
             goto out;
         }
     }
@@ -1125,7 +1133,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
         int cfd = accept_within(lfd, o->timeout_ms, "the next channel");
         if (cfd < 0) {
             diag_error("%zu of %zu channels arrived",
-                    arrival, n);
+                       arrival, n);
             goto out;
         }
         uint8_t hdr[QMIG_CHANNEL_HEADER_SIZE];
@@ -1140,7 +1148,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
         }
         if (idx < 0) {
             diag_error("channel rejected: %s",
-                    qmig_error_message(err));
+                       qmig_error_message(err));
             qmig_error_free(err);
             tls_sim_conn_close(&cc);
             close(cfd);
@@ -1155,7 +1163,7 @@ static int run_listen(QmigHs *hs, const Addr *a, const Options *o)
         close(cfd);
         if (!ok) {
             diag_error("channel %s: %s", name,
-                    qmig_error_message(err));
+                       qmig_error_message(err));
             qmig_error_free(err);
             goto out;
         }
@@ -1239,14 +1247,14 @@ static bool reap_command(const char *command, pid_t pid, int timeout_ms)
         kill(-pid, SIGKILL);
         waitpid(pid, &st, 0);
         diag_error("exec:%s did not finish within %d "
-                        "ms and was killed", command, timeout_ms);
+                   "ms and was killed", command, timeout_ms);
         return false;
     }
     if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         diag_error("exec:%s failed (%s %d)", command,
-                r >= 0 && WIFSIGNALED(st) ? "signal" : "exit status",
-                r < 0 ? -1 : WIFSIGNALED(st) ? WTERMSIG(st)
-                                             : WEXITSTATUS(st));
+                   r >= 0 && WIFSIGNALED(st) ? "signal" : "exit status",
+                   r < 0 ? -1 : WIFSIGNALED(st) ? WTERMSIG(st)
+                                                : WEXITSTATUS(st));
         return false;
     }
     return true;
@@ -1285,7 +1293,7 @@ static int open_fifo_reader(const char *path, int64_t deadline,
     sigaction(SIGALRM, &old_sa, NULL);
     if (fd < 0 && err == EINTR) {
         diag_error("timed out after %d ms: no writer opened the FIFO '%s'",
-                  timeout_ms, path);
+                   timeout_ms, path);
         return -1;
     }
     if (fd < 0) {
@@ -1301,10 +1309,10 @@ static int open_fifo_reader(const char *path, int64_t deadline,
  * until its other end is opened, so every open is O_NONBLOCK: a reader
  * of a FIFO then waits, bounded, for a writer (open_fifo_reader()), so
  * that a missing writer is told from a silent one; a writer gets ENXIO
- * while there is no reader and retries until the deadline.  The fd stays non-blocking: the driver
- * polls before every read and write, and a blocking write() of more
- * than a pipe holds would wait without bound.  *@fifo says whether it
- * is one.  -1 with a message.
+ * while there is no reader and retries until the deadline.  The fd
+ * stays non-blocking: the driver polls before every read and write, and
+ * a blocking write() of more than a pipe holds would wait without bound.
+ * *@fifo says whether it is one.  -1 with a message.
  */
 static int open_within(const char *path, int flags, int timeout_ms,
                        bool *fifo)
@@ -1328,13 +1336,13 @@ static int open_within(const char *path, int flags, int timeout_ms,
         }
         if (errno != ENXIO) {
             diag_error("can't %s '%s': %s",
-                      (flags & O_ACCMODE) == O_RDONLY ? "open" : "create",
-                      path, strerror(errno));
+                       (flags & O_ACCMODE) == O_RDONLY ? "open" : "create",
+                       path, strerror(errno));
             return -1;
         }
         if (now_ms() >= deadline) {
             diag_error("timed out after %d ms waiting for a reader to open "
-                      "the FIFO '%s'", timeout_ms, path);
+                       "the FIFO '%s'", timeout_ms, path);
             return -1;
         }
         struct timespec ts = {0, 10 * 1000 * 1000};
@@ -1374,13 +1382,13 @@ static int run_write(QmigHs *hs, const Addr *a, const Options *o)
     }
     if (!ok) {
         diag_error("writing %s%s: %s",
-                a->file ? "file:" : "exec:", a->file ? a->file : a->exec,
-                err ? qmig_error_message(err) : "?");
+                   a->file ? "file:" : "exec:", a->file ? a->file : a->exec,
+                   err ? qmig_error_message(err) : "?");
         qmig_error_free(err);
     }
     if (close(fd) && ok) {
         diag_error("closing '%s': %s",
-                a->file ? a->file : a->exec, strerror(errno));
+                   a->file ? a->file : a->exec, strerror(errno));
         ok = false;
     }
     if (pid > 0 && !reap_command(a->exec, pid, o->timeout_ms)) {
@@ -1472,7 +1480,7 @@ static int run_load(QmigHs *hs, const Addr *a, const Options *o)
         uint32_t plen = 0;
         if (!read_payload(&stream, name, o->timeout_ms, &plen, &err)) {
             diag_error("stream of %s: %s", name,
-                    qmig_error_message(err));
+                       qmig_error_message(err));
             qmig_error_free(err);
             goto out;
         }
@@ -1508,14 +1516,14 @@ static int run(int argc, char **argv)
     Addr addr;
     if (!parse_addr(o.addr, &addr)) {
         return diag_usage_error("bad ADDR '%s' (tcp:HOST:PORT, unix:PATH, "
-                           "file:PATH or exec:COMMAND)",
-                           o.addr);
+                                "file:PATH or exec:COMMAND)",
+                                o.addr);
     }
     bool oneway = addr.file || addr.exec;
     if (oneway && (o.tls_sim || o.ready_file || o.test_bad_channel)) {
         return diag_usage_error("%s", "--tls-sim, --ready-file and "
-                                 "--test-bad-channel need a tcp: or unix: "
-                                 "ADDR");
+                                      "--test-bad-channel need a tcp: or unix: "
+                                      "ADDR");
     }
     QmigSide side = o.listen ? QMIG_SIDE_DESTINATION : QMIG_SIDE_SOURCE;
     uint16_t unsupported[MAX_UNSUPPORTED];
@@ -1528,7 +1536,7 @@ static int run(int argc, char **argv)
         }
         if (k == QMIG_MIGRATION_HANDSHAKE_FEATURE_COUNT) {
             return diag_usage_error("--unsupported: '%s' is not a handshake "
-                               "feature", o.unsupported[i]);
+                                    "feature", o.unsupported[i]);
         }
         unsupported[i] = qmig_migration_handshake_features[k].id;
     }
@@ -1559,9 +1567,9 @@ static int run(int argc, char **argv)
                                            : QMIG_TRANSPORT_TCP;
     if (config.header.has_transport && config.header.transport != transport) {
         diag_error("%s: the configuration's transport "
-                        "is '%s', but ADDR '%s' uses '%s'",
-                o.config, qmig_transport_name(config.header.transport),
-                o.addr, qmig_transport_name(transport));
+                   "is '%s', but ADDR '%s' uses '%s'",
+                   o.config, qmig_transport_name(config.header.transport),
+                   o.addr, qmig_transport_name(transport));
         goto out;
     }
     config.header.has_transport = true;
@@ -1590,7 +1598,7 @@ static int run(int argc, char **argv)
         getrandom(hopts.session, sizeof(hopts.session), 0) !=
             (ssize_t)sizeof(hopts.session)) {
         diag_error("no random session id: %s",
-                strerror(errno));
+                   strerror(errno));
         goto out;
     }
     memcpy(hopts.uuid, o.uuid, sizeof(hopts.uuid));

@@ -148,12 +148,13 @@ static int parse_options(int argc, char **argv, Options *opts)
         }
     }
     if (!opts->path && !opts->caps_reply && !opts->params_reply) {
-        return diag_usage_error("%s", "missing CONFIG (a file, or - for stdin)");
+        return diag_usage_error("%s", "missing CONFIG (a file, or - for "
+                                      "stdin)");
     }
     if (opts->format && strcmp(opts->format, "text") &&
         strcmp(opts->format, "json")) {
         return diag_usage_error("--format must be text or json, not '%s'",
-                           opts->format);
+                                opts->format);
     }
     const char *inputs[] = {opts->path, opts->qmp_schema, opts->caps_reply,
                             opts->params_reply};
@@ -163,8 +164,8 @@ static int parse_options(int argc, char **argv, Options *opts)
     }
     if (stdins > 1) {
         return diag_usage_error("%s", "only one of CONFIG, --qmp-schema, "
-                                 "--capabilities-reply and "
-                                 "--parameters-reply can be stdin (-)");
+                                      "--capabilities-reply and "
+                                      "--parameters-reply can be stdin (-)");
     }
     return -1;
 }
@@ -183,7 +184,7 @@ static char *read_input(const char *path, size_t *len)
         if (n + 1 >= cap || n > MAX_INPUT) {
             if (n > MAX_INPUT) {
                 diag_error("'%s' is larger than %u bytes (16 MiB)", path,
-                          MAX_INPUT);
+                           MAX_INPUT);
                 free(buf);
                 buf = NULL;
                 break;
@@ -252,7 +253,7 @@ static bool apply_host(QmigMigrationConfig *config, const Options *opts)
         if (errno || *end || end == opts->page_size || v == 0 ||
             opts->page_size[0] == '-') {
             diag_usage_error("--target-page-size needs a positive number of "
-                        "bytes, not '%s'", opts->page_size);
+                             "bytes, not '%s'", opts->page_size);
             return false;
         }
         config->header.target_page_size = v;
@@ -278,7 +279,7 @@ static bool apply_flags(QmigMigrationConfig *config, const Options *opts)
             (config->header.side != QMIG_SIDE_SOURCE &&
              config->header.side != QMIG_SIDE_DESTINATION)) {
             diag_usage_error("--side must be source or destination, not '%s'",
-                        opts->side);
+                             opts->side);
             return false;
         }
         config->header.has_side = true;
