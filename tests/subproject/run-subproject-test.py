@@ -5,7 +5,9 @@ The parent is what QEMU's build does with qmig: find_program('qmig-gen')
 and dependency('qmig') with the subproject as fallback, qmig-gen run as
 a generator step (custom_target with a depfile), the generated C
 compiled and linked against libqmig.  Checks that it builds and runs,
-and that the subproject brought no tests, tools or docs of its own.
+that a file including the generated headers compiles when it is built
+first (ninja may schedule it before the generator step), and that the
+subproject brought no tests, tools or docs of its own.
 
 usage: run-subproject-test.py QMIG_SOURCE_ROOT WORKDIR
 """
@@ -35,8 +37,10 @@ gen = custom_target('qmig-migration',
             '--depfile', '@DEPFILE@',
             '--features', meson.current_source_dir() / 'schema/features',
             '@INPUT@'])
-executable('parent', 'parent.c', gen[0], gen[2], gen[4], gen[6],
-  dependencies: qmig_dep)
+# The headers are sources too: that orders every compile after the
+# generator step (parent.c includes them), as docs/integration.rst says.
+executable('parent', 'parent.c', gen[0], gen[1], gen[2], gen[3], gen[4],
+  gen[5], gen[6], gen[7], dependencies: qmig_dep)
 """
 
 PARENT_C = """\
@@ -117,6 +121,9 @@ def main():
     run(['meson', 'setup', '--force-fallback-for=qmig',
          '-Db_colorout=never', build, parent],
         cwd=work)
+    # parent.c alone first: ninja may schedule it before the generator
+    # step, and it must then wait for it (the headers are generated).
+    run(['ninja', '-C', build, 'parent.p/parent.c.o'], cwd=work)
     run(['ninja', '-C', build], cwd=work)
     out = run([os.path.join(build, 'parent')], cwd=work)
     if out.split() != ['multifd-conflicts-xbzrle']:
